@@ -1,0 +1,1 @@
+fn main(){ #[cfg(feature="emulator")] println!("emu on"); }

@@ -1,0 +1,222 @@
+//! Client settings: a plain struct with chained setters, read once by [`crate::Client::new`].
+//!
+//! Defaults follow the official Python SDK v2 `Config.load_default()`: signature V4,
+//! connect timeout 10 s, read/write timeout 20 s, 3 attempts, CRC-64 check on.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::credentials::CredentialsProvider;
+
+/// Default connect timeout (the Python SDK's value).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default read/write timeout (the Python SDK's value).
+pub const DEFAULT_READWRITE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default attempts per operation, the first one included.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// Settings for a [`crate::Client`].
+///
+/// ```
+/// use oss_blocking as oss;
+/// let cfg = oss::Config::load_default()
+///     .credentials_provider(oss::credentials::EnvironmentVariableCredentialsProvider::new())
+///     .region("cn-hangzhou")
+///     .endpoint("http://127.0.0.1:9000")
+///     .use_path_style(true);
+/// assert_eq!(cfg.get_region(), Some("cn-hangzhou"));
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) region: Option<String>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) use_path_style: bool,
+    pub(crate) use_cname: bool,
+    pub(crate) use_internal_endpoint: bool,
+    pub(crate) use_accelerate_endpoint: bool,
+    pub(crate) use_dualstack_endpoint: bool,
+    pub(crate) disable_ssl: bool,
+    pub(crate) cloud_box_id: Option<String>,
+    pub(crate) credentials_provider: Option<Arc<dyn CredentialsProvider>>,
+    pub(crate) disable_upload_crc64_check: bool,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) readwrite_timeout: Duration,
+    pub(crate) retry_max_attempts: u32,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) additional_headers: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::load_default()
+    }
+}
+
+impl Config {
+    /// The official SDKs' defaults. Region, endpoint and credentials are left to the caller.
+    pub fn load_default() -> Self {
+        Config {
+            region: None,
+            endpoint: None,
+            use_path_style: false,
+            use_cname: false,
+            use_internal_endpoint: false,
+            use_accelerate_endpoint: false,
+            use_dualstack_endpoint: false,
+            disable_ssl: false,
+            cloud_box_id: None,
+            credentials_provider: None,
+            disable_upload_crc64_check: false,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            readwrite_timeout: DEFAULT_READWRITE_TIMEOUT,
+            retry_max_attempts: DEFAULT_MAX_ATTEMPTS,
+            user_agent: None,
+            additional_headers: Vec::new(),
+        }
+    }
+
+    /// The region id without the `oss-` prefix, e.g. `cn-hangzhou`. Required: it is part of
+    /// every V4 signature, even with an explicit endpoint.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// An explicit endpoint, e.g. `oss-cn-hangzhou.aliyuncs.com` or `http://127.0.0.1:9000`.
+    /// A bare host means https (http with [`Config::disable_ssl`]). Overrides the one derived
+    /// from the region.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Put the bucket in the path (`host/bucket/key`) instead of the host name. IP-address
+    /// endpoints always use path style.
+    pub fn use_path_style(mut self, yes: bool) -> Self {
+        self.use_path_style = yes;
+        self
+    }
+
+    /// The endpoint is a custom domain bound to the bucket: the bucket is not put in the URL.
+    /// Takes precedence over path style.
+    pub fn use_cname(mut self, yes: bool) -> Self {
+        self.use_cname = yes;
+        self
+    }
+
+    /// Use `oss-<region>-internal.aliyuncs.com` (from inside Alibaba Cloud, no traffic fee).
+    pub fn use_internal_endpoint(mut self, yes: bool) -> Self {
+        self.use_internal_endpoint = yes;
+        self
+    }
+
+    /// Use the global acceleration endpoint `oss-accelerate.aliyuncs.com`.
+    pub fn use_accelerate_endpoint(mut self, yes: bool) -> Self {
+        self.use_accelerate_endpoint = yes;
+        self
+    }
+
+    /// Use the IPv4/IPv6 dual-stack endpoint `<region>.oss.aliyuncs.com`.
+    pub fn use_dualstack_endpoint(mut self, yes: bool) -> Self {
+        self.use_dualstack_endpoint = yes;
+        self
+    }
+
+    /// Use http instead of https for endpoints given without a scheme.
+    pub fn disable_ssl(mut self, yes: bool) -> Self {
+        self.disable_ssl = yes;
+        self
+    }
+
+    /// A CloudBox id: it replaces the region in the signature and the product becomes
+    /// `oss-cloudbox`.
+    pub fn cloud_box_id(mut self, id: impl Into<String>) -> Self {
+        self.cloud_box_id = Some(id.into());
+        self
+    }
+
+    /// Where the access key comes from, asked before every attempt.
+    pub fn credentials_provider(mut self, provider: impl CredentialsProvider + 'static) -> Self {
+        self.credentials_provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// Turn off the CRC-64 comparison of uploaded bytes with `x-oss-hash-crc64ecma` (on by
+    /// default; the CRC costs little next to the network).
+    pub fn disable_upload_crc64_check(mut self, yes: bool) -> Self {
+        self.disable_upload_crc64_check = yes;
+        self
+    }
+
+    /// How long to wait for a TCP (and TLS) connection. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a send of the request or a wait for the response may stall. Default 20 s.
+    pub fn readwrite_timeout(mut self, timeout: Duration) -> Self {
+        self.readwrite_timeout = timeout;
+        self
+    }
+
+    /// Attempts per operation, the first included (1 means no retry). Default 3; 0 is read as 1.
+    pub fn retry_max_attempts(mut self, attempts: u32) -> Self {
+        self.retry_max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Text appended to the `User-Agent` header.
+    pub fn user_agent(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent = Some(suffix.into());
+        self
+    }
+
+    /// Extra header names to include in the V4 signature (e.g. `host`), as the Go SDK's
+    /// `AdditionalHeaders`.
+    pub fn additional_headers<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.additional_headers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The configured region, if any.
+    pub fn get_region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The configured endpoint, if any.
+    pub fn get_endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("use_path_style", &self.use_path_style)
+            .field("use_cname", &self.use_cname)
+            .field("use_internal_endpoint", &self.use_internal_endpoint)
+            .field("use_accelerate_endpoint", &self.use_accelerate_endpoint)
+            .field("use_dualstack_endpoint", &self.use_dualstack_endpoint)
+            .field("disable_ssl", &self.disable_ssl)
+            .field("cloud_box_id", &self.cloud_box_id)
+            .field(
+                "credentials_provider",
+                &self.credentials_provider.as_ref().map(|_| "<set>"),
+            )
+            .field("disable_upload_crc64_check", &self.disable_upload_crc64_check)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("readwrite_timeout", &self.readwrite_timeout)
+            .field("retry_max_attempts", &self.retry_max_attempts)
+            .field("user_agent", &self.user_agent)
+            .field("additional_headers", &self.additional_headers)
+            .finish()
+    }
+}

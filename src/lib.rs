@@ -1,0 +1,9 @@
+//! placeholder
+pub mod config;
+pub mod credentials;
+pub mod signer;
+pub mod crc64;
+#[cfg(feature = "emulator")]
+pub mod emulator;
+
+pub use config::Config;
