@@ -15,6 +15,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_READWRITE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Default attempts per operation, the first one included.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Default base of the exponential backoff between attempts.
+pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(200);
+/// Default cap of the backoff between attempts.
+pub const DEFAULT_RETRY_MAX_BACKOFF: Duration = Duration::from_secs(20);
 
 /// Settings for a [`crate::Client`].
 ///
@@ -43,6 +47,8 @@ pub struct Config {
     pub(crate) connect_timeout: Duration,
     pub(crate) readwrite_timeout: Duration,
     pub(crate) retry_max_attempts: u32,
+    pub(crate) retry_base_delay: Duration,
+    pub(crate) retry_max_backoff: Duration,
     pub(crate) user_agent: Option<String>,
     pub(crate) additional_headers: Vec<String>,
 }
@@ -71,6 +77,8 @@ impl Config {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             readwrite_timeout: DEFAULT_READWRITE_TIMEOUT,
             retry_max_attempts: DEFAULT_MAX_ATTEMPTS,
+            retry_base_delay: DEFAULT_RETRY_BASE_DELAY,
+            retry_max_backoff: DEFAULT_RETRY_MAX_BACKOFF,
             user_agent: None,
             additional_headers: Vec::new(),
         }
@@ -167,6 +175,19 @@ impl Config {
         self
     }
 
+    /// Base of the full-jitter exponential backoff: the wait before retry `n` is random in
+    /// `[0, min(base * 2^n, max_backoff))`. Default 200 ms.
+    pub fn retry_base_delay(mut self, delay: Duration) -> Self {
+        self.retry_base_delay = delay;
+        self
+    }
+
+    /// Cap of the wait between attempts. Default 20 s.
+    pub fn retry_max_backoff(mut self, delay: Duration) -> Self {
+        self.retry_max_backoff = delay;
+        self
+    }
+
     /// Text appended to the `User-Agent` header.
     pub fn user_agent(mut self, suffix: impl Into<String>) -> Self {
         self.user_agent = Some(suffix.into());
@@ -215,6 +236,8 @@ impl fmt::Debug for Config {
             .field("connect_timeout", &self.connect_timeout)
             .field("readwrite_timeout", &self.readwrite_timeout)
             .field("retry_max_attempts", &self.retry_max_attempts)
+            .field("retry_base_delay", &self.retry_base_delay)
+            .field("retry_max_backoff", &self.retry_max_backoff)
             .field("user_agent", &self.user_agent)
             .field("additional_headers", &self.additional_headers)
             .finish()

@@ -1,0 +1,449 @@
+//! The bytes of an upload, from any source, and the reader that sends them.
+//!
+//! A [`Body`] knows its length when it can (bytes, strings, files, sized readers) and whether
+//! it can be rewound for a retry (everything but a one-shot reader). [`Tracker`] wraps the
+//! attempt's reader: it updates the CRC-64 and the progress callback as the HTTP client pulls
+//! the bytes, so the data is read once and never buffered whole.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use crate::crc64::Crc64;
+
+/// The data of an upload.
+///
+/// ```
+/// use oss_blocking::Body;
+/// let from_str: Body = "Hello, OSS!".into();
+/// let from_bytes: Body = b"hello world".to_vec().into();
+/// let from_stream = Body::from_reader(std::io::Cursor::new(vec![1u8, 2, 3]));
+/// assert_eq!(from_str.known_length(), Some(11));
+/// assert_eq!(from_bytes.known_length(), Some(11));
+/// assert_eq!(from_stream.known_length(), None); // sent chunked
+/// ```
+pub struct Body {
+    source: Source,
+}
+
+enum Source {
+    Bytes(Vec<u8>),
+    File {
+        file: File,
+        path: Option<PathBuf>,
+        /// Offset and length, read from the file when the upload starts.
+        span: Option<(u64, u64)>,
+    },
+    Reader {
+        reader: Box<dyn Read + Send>,
+        len: Option<u64>,
+        /// Set once the HTTP client has pulled from it: a retry would then send a cut stream.
+        touched: bool,
+    },
+}
+
+impl Body {
+    /// A zero-byte body: a valid empty object.
+    pub fn empty() -> Body {
+        Body {
+            source: Source::Bytes(Vec::new()),
+        }
+    }
+
+    /// A stream of unknown length, sent with chunked transfer encoding. It is read once, so a
+    /// failed attempt that had already read from it is not retried.
+    pub fn from_reader(reader: impl Read + Send + 'static) -> Body {
+        Body {
+            source: Source::Reader {
+                reader: Box::new(reader),
+                len: None,
+                touched: false,
+            },
+        }
+    }
+
+    /// A stream that yields exactly `len` bytes, sent with a `Content-Length`. Prefer this over
+    /// [`Body::from_reader`] when the length is known: OSS then checks it, and the 5 GiB limit
+    /// is checked before sending.
+    pub fn from_sized_reader(reader: impl Read + Send + 'static, len: u64) -> Body {
+        Body {
+            source: Source::Reader {
+                reader: Box::new(reader),
+                len: Some(len),
+                touched: false,
+            },
+        }
+    }
+
+    /// Opens a file to upload from its start. Errors name the path.
+    pub fn from_path(path: impl AsRef<Path>) -> io::Result<Body> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| with_path(e, path, "open"))?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is a directory, not a file", path.display()),
+            ));
+        }
+        Ok(Body {
+            source: Source::File {
+                file,
+                path: Some(path.to_path_buf()),
+                span: None,
+            },
+        })
+    }
+
+    /// The length in bytes when known before sending (files once opened, bytes, sized readers).
+    pub fn known_length(&self) -> Option<u64> {
+        match &self.source {
+            Source::Bytes(bytes) => Some(bytes.len() as u64),
+            Source::File { span, file, .. } => match span {
+                Some((_, len)) => Some(*len),
+                None => file.metadata().ok().map(|m| m.len()),
+            },
+            Source::Reader { len, .. } => *len,
+        }
+    }
+
+    /// True when a failed attempt can be retried from the start (everything but a reader).
+    pub fn is_rewindable(&self) -> bool {
+        match &self.source {
+            Source::Bytes(_) | Source::File { .. } => true,
+            Source::Reader { touched, .. } => !touched,
+        }
+    }
+
+    /// The local path, for messages.
+    pub(crate) fn path(&self) -> Option<&Path> {
+        match &self.source {
+            Source::File { path, .. } => path.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Fixes the file span (current offset to end) before the first attempt.
+    pub(crate) fn prepare(&mut self) -> io::Result<()> {
+        if let Source::File { file, path, span } = &mut self.source {
+            if span.is_none() {
+                let path = path.as_deref();
+                let describe = |e: io::Error| match path {
+                    Some(p) => with_path(e, p, "read"),
+                    None => e,
+                };
+                let start = file.stream_position().map_err(describe)?;
+                let end = file.metadata().map_err(describe)?.len();
+                *span = Some((start, end.saturating_sub(start)));
+            }
+        }
+        Ok(())
+    }
+
+    /// A reader over the whole body for one attempt, rewound to the start for a retry.
+    pub(crate) fn attempt_reader(&mut self) -> io::Result<AttemptReader<'_>> {
+        self.prepare()?;
+        match &mut self.source {
+            Source::Bytes(bytes) => Ok(AttemptReader::Bytes(bytes.as_slice())),
+            Source::File { file, span, path } => {
+                let (start, len) = span.unwrap_or((0, 0));
+                file.seek(SeekFrom::Start(start)).map_err(|e| match path {
+                    Some(p) => with_path(e, p, "seek"),
+                    None => e,
+                })?;
+                Ok(AttemptReader::File(Read::take(file, len)))
+            }
+            Source::Reader {
+                reader,
+                len,
+                touched,
+            } => {
+                if *touched {
+                    return Err(io::Error::other(
+                        "the body is a one-shot stream that was already read by an earlier attempt",
+                    ));
+                }
+                Ok(AttemptReader::Stream {
+                    reader: reader.as_mut(),
+                    remaining: *len,
+                    touched,
+                })
+            }
+        }
+    }
+}
+
+fn with_path(e: io::Error, path: &Path, action: &str) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!("cannot {action} {}: {e}", path.display()),
+    )
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Source::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
+            Source::File { path, span, .. } => f
+                .debug_struct("Body::File")
+                .field("path", path)
+                .field("span", span)
+                .finish(),
+            Source::Reader { len, touched, .. } => f
+                .debug_struct("Body::Reader")
+                .field("len", len)
+                .field("touched", touched)
+                .finish(),
+        }
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::empty()
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Body {
+            source: Source::Bytes(bytes),
+        }
+    }
+}
+
+impl From<&[u8]> for Body {
+    fn from(bytes: &[u8]) -> Self {
+        Body::from(bytes.to_vec())
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Body {
+    fn from(bytes: &[u8; N]) -> Self {
+        Body::from(bytes.to_vec())
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Body::from(text.into_bytes())
+    }
+}
+
+impl From<&str> for Body {
+    fn from(text: &str) -> Self {
+        Body::from(text.as_bytes().to_vec())
+    }
+}
+
+impl From<File> for Body {
+    /// Uploads from the file's current position to its end.
+    fn from(file: File) -> Self {
+        Body {
+            source: Source::File {
+                file,
+                path: None,
+                span: None,
+            },
+        }
+    }
+}
+
+/// The body of one attempt.
+pub(crate) enum AttemptReader<'a> {
+    Bytes(&'a [u8]),
+    File(io::Take<&'a mut File>),
+    Stream {
+        reader: &'a mut (dyn Read + Send),
+        remaining: Option<u64>,
+        touched: &'a mut bool,
+    },
+}
+
+impl Read for AttemptReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            AttemptReader::Bytes(rest) => rest.read(buf),
+            AttemptReader::File(file) => file.read(buf),
+            AttemptReader::Stream {
+                reader,
+                remaining,
+                touched,
+            } => {
+                **touched = true;
+                let want = match remaining {
+                    Some(0) => return Ok(0),
+                    Some(left) => buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX)),
+                    None => buf.len(),
+                };
+                let n = reader.read(buf.get_mut(..want).unwrap_or_default())?;
+                if let Some(left) = remaining {
+                    *left = left.saturating_sub(n as u64);
+                }
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// Progress callback: (bytes in this chunk, bytes sent so far in this attempt, total if known).
+pub type ProgressFn = dyn FnMut(u64, u64, Option<u64>) + Send;
+
+/// Counts, hashes and reports the bytes as the HTTP client reads them.
+pub(crate) struct Tracker<'a, R> {
+    inner: R,
+    crc: Crc64,
+    sent: u64,
+    total: Option<u64>,
+    progress: Option<&'a mut ProgressFn>,
+    /// The error of the local source, kept apart from socket errors so it is reported as
+    /// local I/O and not retried.
+    local_error: Option<io::Error>,
+}
+
+impl<'a, R: Read> Tracker<'a, R> {
+    pub(crate) fn new(inner: R, total: Option<u64>, progress: Option<&'a mut ProgressFn>) -> Self {
+        Tracker {
+            inner,
+            crc: Crc64::new(),
+            sent: 0,
+            total,
+            progress,
+            local_error: None,
+        }
+    }
+
+    /// CRC-64 of everything read so far.
+    pub(crate) fn crc64(&self) -> u64 {
+        self.crc.value()
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    pub(crate) fn take_local_error(&mut self) -> Option<io::Error> {
+        self.local_error.take()
+    }
+}
+
+impl<R: Read> Read for Tracker<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = loop {
+            match self.inner.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let forwarded = io::Error::new(e.kind(), e.to_string());
+                    self.local_error = Some(e);
+                    return Err(forwarded);
+                }
+            }
+        };
+        if let Some(chunk) = buf.get(..n) {
+            self.crc.update(chunk);
+        }
+        self.sent += n as u64;
+        if n > 0 {
+            if let Some(progress) = self.progress.as_mut() {
+                progress(n as u64, self.sent, self.total);
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn drain(body: &mut Body) -> Vec<u8> {
+        let mut out = Vec::new();
+        body.attempt_reader().unwrap().read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn bytes_and_files_rewind_for_each_attempt() {
+        let mut body = Body::from("hello");
+        assert_eq!(drain(&mut body), b"hello");
+        assert_eq!(drain(&mut body), b"hello");
+
+        let dir = std::env::temp_dir().join(format!("oss-body-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f.bin");
+        std::fs::File::create(&path).unwrap().write_all(b"0123456789").unwrap();
+        let mut file = File::open(&path).unwrap();
+        file.seek(SeekFrom::Start(4)).unwrap();
+        let mut body = Body::from(file);
+        body.prepare().unwrap();
+        assert_eq!(body.known_length(), Some(6));
+        assert_eq!(drain(&mut body), b"456789");
+        assert_eq!(drain(&mut body), b"456789", "a retry starts again at the original offset");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_stream_is_sent_once() {
+        let mut body = Body::from_reader(io::Cursor::new(b"abc".to_vec()));
+        assert!(body.is_rewindable(), "an untouched stream can still be sent");
+        assert_eq!(drain(&mut body), b"abc");
+        assert!(!body.is_rewindable());
+        assert!(body.attempt_reader().is_err());
+    }
+
+    #[test]
+    fn a_sized_reader_stops_at_its_length() {
+        let mut body = Body::from_sized_reader(io::Cursor::new(b"abcdef".to_vec()), 4);
+        assert_eq!(drain(&mut body), b"abcd");
+    }
+
+    #[test]
+    fn missing_file_error_names_the_path() {
+        let err = Body::from_path("/definitely/not/here.txt").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(err.to_string().contains("/definitely/not/here.txt"));
+    }
+
+    #[test]
+    fn tracker_hashes_counts_and_reports_progress() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut calls = Vec::new();
+        let mut record = |chunk: u64, sent: u64, total: Option<u64>| calls.push((chunk, sent, total));
+        let mut tracker = Tracker::new(data.as_slice(), Some(100_000), Some(&mut record));
+        let mut buf = [0u8; 32 * 1024];
+        let mut sink = Vec::new();
+        loop {
+            let n = tracker.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            sink.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(sink, data);
+        assert_eq!(tracker.sent(), 100_000);
+        assert_eq!(tracker.crc64(), crate::crc64::checksum(&data));
+        drop(tracker);
+        assert_eq!(calls.len(), 4);
+        assert_eq!(calls.last(), Some(&(100_000 - 3 * 32768, 100_000, Some(100_000))));
+    }
+
+    #[test]
+    fn tracker_keeps_local_errors_apart() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::new(io::ErrorKind::PermissionDenied, "disk says no"))
+            }
+        }
+        let mut tracker = Tracker::new(Failing, None, None);
+        let err = tracker.read(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(
+            tracker.take_local_error().map(|e| e.to_string()),
+            Some("disk says no".to_string())
+        );
+    }
+}

@@ -1,0 +1,500 @@
+//! The client: one connection pool, the config, and the one send loop every operation uses.
+//!
+//! The loop, per attempt: fetch credentials, sign with a fresh time, rewind and send the body
+//! through a [`Tracker`] (CRC-64 + progress in the same pass), then classify the response:
+//! success, a retryable failure (5xx, 401, 408, 429, `RequestTimeTooSkewed`, `BadRequest`,
+//! connection errors, CRC mismatch) or a final one.
+
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ureq::http;
+
+use crate::body::{Body, ProgressFn, Tracker};
+use crate::config::Config;
+use crate::credentials::CredentialsProvider;
+use crate::endpoint;
+use crate::error::{ErrorKind, OperationError, ServiceError};
+use crate::signer;
+
+/// Largest response body read into memory (error documents, callback results).
+const MAX_RESPONSE_BODY: u64 = 4 * 1024 * 1024;
+
+/// A blocking OSS client. Cheap to clone (an `Arc`), `Send + Sync`: share one across threads
+/// so they share its connection pool.
+///
+/// ```
+/// use oss_blocking as oss;
+/// # let emu = oss::emulator::Emulator::start().unwrap();
+/// # let cfg = emu.config();
+/// // cfg: region, endpoint and credentials, e.g. from Config::load_default()
+/// let client = oss::Client::new(cfg);
+/// let result = client
+///     .put_object(oss::PutObjectRequest::new(emu.bucket(), "a.txt").body("Hello, OSS!"))
+///     .unwrap();
+/// assert_eq!(result.status_code, 200);
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    agent: ureq::Agent,
+    user_agent: String,
+    /// Server time minus local time, in milliseconds, learned from `RequestTimeTooSkewed`.
+    clock_offset_ms: AtomicI64,
+}
+
+/// One operation as the send loop sees it.
+pub(crate) struct OperationInput<'a> {
+    pub name: &'static str,
+    pub method: &'static str,
+    pub bucket: &'a str,
+    pub key: Option<&'a str>,
+    pub headers: Vec<(String, String)>,
+    pub body: &'a mut Body,
+    pub progress: Option<&'a mut ProgressFn>,
+    /// Compare the CRC-64 of the sent body with `x-oss-hash-crc64ecma`.
+    pub check_crc: bool,
+}
+
+/// A successful response.
+pub(crate) struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Case-insensitive header lookup shared by results and errors.
+pub(crate) fn find_header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+impl Client {
+    /// Builds a client. Configuration problems (no region, a malformed endpoint) are reported
+    /// by the first operation, as an [`ErrorKind::InvalidArgument`] error.
+    pub fn new(config: Config) -> Client {
+        let agent_config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_per_read(Some(config.readwrite_timeout))
+            .timeout_per_write(Some(config.readwrite_timeout))
+            .user_agent(ureq::config::AutoHeaderValue::None)
+            .accept(ureq::config::AutoHeaderValue::None)
+            .accept_encoding(ureq::config::AutoHeaderValue::None)
+            .build();
+        let mut user_agent = format!(
+            "oss-blocking/{} ({}/{})",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        );
+        if let Some(suffix) = config.user_agent.as_deref().filter(|s| !s.is_empty()) {
+            user_agent.push('/');
+            user_agent.push_str(suffix);
+        }
+        Client {
+            inner: Arc::new(Inner {
+                agent: agent_config.into(),
+                config,
+                user_agent,
+                clock_offset_ms: AtomicI64::new(0),
+            }),
+        }
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The signing time: now, corrected by the offset learned from the server's clock.
+    fn now(&self) -> SystemTime {
+        let offset = self.inner.clock_offset_ms.load(Ordering::Relaxed);
+        let magnitude = Duration::from_millis(offset.unsigned_abs());
+        let now = SystemTime::now();
+        if offset >= 0 {
+            now.checked_add(magnitude).unwrap_or(now)
+        } else {
+            now.checked_sub(magnitude).unwrap_or(now)
+        }
+    }
+
+    fn learn_clock_offset(&self, server_time: SystemTime) {
+        let now = SystemTime::now();
+        let offset_ms = match server_time.duration_since(now) {
+            Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+            Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
+        };
+        self.inner.clock_offset_ms.store(offset_ms, Ordering::Relaxed);
+    }
+
+    /// The send loop shared by every operation.
+    pub(crate) fn execute(&self, mut input: OperationInput<'_>) -> Result<RawResponse, OperationError> {
+        let op = input.name;
+        let cfg = &self.inner.config;
+        let endpoint =
+            endpoint::resolve(cfg).map_err(|m| OperationError::invalid_argument(op, m))?;
+        let scope =
+            endpoint::signing_scope(cfg).map_err(|m| OperationError::invalid_argument(op, m))?;
+        let provider: &dyn CredentialsProvider = match cfg.credentials_provider.as_deref() {
+            Some(p) => p,
+            None => {
+                return Err(OperationError::new(
+                    op,
+                    ErrorKind::Credentials,
+                    "no credentials provider: set Config::credentials_provider, e.g. \
+                     EnvironmentVariableCredentialsProvider::new() with OSS_ACCESS_KEY_ID and \
+                     OSS_ACCESS_KEY_SECRET exported",
+                ))
+            }
+        };
+        let url = endpoint.url(input.bucket, input.key);
+        let uri: http::Uri = url.parse().map_err(|e| {
+            OperationError::invalid_argument(op, format!("cannot build a URL from {url:?}"))
+                .with_source(e)
+        })?;
+        let mut base_headers = std::mem::take(&mut input.headers);
+        base_headers.push(("User-Agent".to_string(), self.inner.user_agent.clone()));
+        validate_headers(op, &base_headers)?;
+        let total = input.body.known_length();
+        let max_attempts = cfg.retry_max_attempts.max(1);
+        let request_target = format!("{} {url}", input.method);
+
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let outcome = self.attempt(
+                &mut input,
+                provider,
+                &scope,
+                &uri,
+                &base_headers,
+                total,
+                &request_target,
+            );
+            let failure = match outcome {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            let Failure { error, retryable } = failure;
+            let error = error.with_attempts(attempt);
+            if !retryable || attempt >= max_attempts {
+                return Err(error);
+            }
+            if !input.body.is_rewindable() {
+                return Err(OperationError::new(
+                    op,
+                    error.kind(),
+                    format!(
+                        "{error}; not retried: the body is a one-shot stream that was already \
+                         partly sent (use bytes, a file or Body::from_sized_reader over a \
+                         rewindable source to allow retries)"
+                    ),
+                )
+                .with_request_id(error.request_id().map(str::to_string))
+                .with_attempts(attempt));
+            }
+            std::thread::sleep(backoff_delay(attempt, cfg));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attempt(
+        &self,
+        input: &mut OperationInput<'_>,
+        provider: &dyn CredentialsProvider,
+        scope: &endpoint::SigningScope,
+        uri: &http::Uri,
+        base_headers: &[(String, String)],
+        total: Option<u64>,
+        request_target: &str,
+    ) -> Result<RawResponse, Failure> {
+        let op = input.name;
+        let credentials = provider.credentials().map_err(|e| {
+            Failure::fatal(
+                OperationError::new(op, ErrorKind::Credentials, "cannot get credentials")
+                    .with_source(e),
+            )
+        })?;
+        let mut headers = base_headers.to_vec();
+        if credentials.has_keys() {
+            let ctx = signer::SigningContext {
+                credentials: &credentials,
+                region: &scope.region,
+                product: &scope.product,
+                time: self.now(),
+                additional_headers: &self.inner.config.additional_headers,
+            };
+            signer::sign_v4_headers(
+                input.method,
+                Some(input.bucket),
+                input.key,
+                "",
+                &mut headers,
+                &ctx,
+            );
+        }
+        let reader = input.body.attempt_reader().map_err(|e| {
+            Failure::fatal(
+                OperationError::new(op, ErrorKind::Io, "cannot read the body").with_source(e),
+            )
+        })?;
+        let mut tracker = Tracker::new(reader, total, input.progress.as_deref_mut());
+
+        let mut builder = http::Request::builder()
+            .method(input.method)
+            .uri(uri.clone());
+        for (name, value) in &headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let request = builder
+            .body(ureq::SendBody::from_reader(&mut tracker))
+            .map_err(|e| {
+                Failure::fatal(
+                    OperationError::invalid_argument(op, "cannot build the HTTP request")
+                        .with_source(e),
+                )
+            })?;
+        let sent = self.inner.agent.run(request);
+        let local_error = tracker.take_local_error();
+        let client_crc = tracker.crc64();
+        let bytes_sent = tracker.sent();
+        drop(tracker);
+
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) => {
+                if let Some(local) = local_error {
+                    let what = match input.body.path() {
+                        Some(p) => format!("cannot read {}", p.display()),
+                        None => "cannot read the body".to_string(),
+                    };
+                    return Err(Failure::fatal(
+                        OperationError::new(op, ErrorKind::Io, what).with_source(local),
+                    ));
+                }
+                let retryable = is_retryable_transport(&e);
+                return Err(Failure {
+                    error: OperationError::new(
+                        op,
+                        ErrorKind::Transport,
+                        format!("{request_target} failed"),
+                    )
+                    .with_source(e),
+                    retryable,
+                });
+            }
+        };
+
+        let status = response.status().as_u16();
+        let response_headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let request_id = find_header(&response_headers, "x-oss-request-id").map(str::to_string);
+        let body = response
+            .into_body()
+            .with_config()
+            .limit(MAX_RESPONSE_BODY)
+            .read_to_vec();
+
+        if (200..300).contains(&status) {
+            if let Err(e) = body {
+                return Err(Failure {
+                    error: OperationError::new(
+                        op,
+                        ErrorKind::Transport,
+                        format!("{request_target}: reading the response failed"),
+                    )
+                    .with_source(e)
+                    .with_request_id(request_id),
+                    retryable: true,
+                });
+            }
+            if input.check_crc && !self.inner.config.disable_upload_crc64_check {
+                if let Some(server) = find_header(&response_headers, "x-oss-hash-crc64ecma") {
+                    let client = client_crc.to_string();
+                    if server.trim() != client || total.is_some_and(|t| t != bytes_sent) {
+                        return Err(Failure {
+                            error: OperationError::new(
+                                op,
+                                ErrorKind::CrcMismatch,
+                                format!(
+                                    "crc is inconsistent, client {client}, server {}: the bytes \
+                                     OSS stored differ from the bytes sent",
+                                    server.trim()
+                                ),
+                            )
+                            .with_request_id(request_id),
+                            retryable: true,
+                        });
+                    }
+                }
+            }
+            return Ok(RawResponse {
+                status,
+                headers: response_headers,
+            });
+        }
+
+        let body = body.unwrap_or_default();
+        let service = ServiceError::from_response(status, &response_headers, &body, request_target);
+        if service.code() == "RequestTimeTooSkewed" {
+            if let Some(server_time) = service.timestamp() {
+                self.learn_clock_offset(server_time);
+            }
+        }
+        let retryable = status >= 500
+            || matches!(status, 401 | 408 | 429)
+            || matches!(service.code(), "RequestTimeTooSkewed" | "BadRequest");
+        Err(Failure {
+            error: OperationError::service(op, service),
+            retryable,
+        })
+    }
+}
+
+struct Failure {
+    error: OperationError,
+    retryable: bool,
+}
+
+impl Failure {
+    fn fatal(error: OperationError) -> Self {
+        Failure {
+            error,
+            retryable: false,
+        }
+    }
+}
+
+/// Header names must be tokens and values must not contain control characters (a CR or LF
+/// would split the request): checked before anything is sent.
+fn validate_headers(op: &'static str, headers: &[(String, String)]) -> Result<(), OperationError> {
+    for (name, value) in headers {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(OperationError::invalid_argument(
+                op,
+                format!("invalid header name {name:?}: use letters, digits and - only"),
+            ));
+        }
+        if http::HeaderValue::from_str(value).is_err() {
+            return Err(OperationError::invalid_argument(
+                op,
+                format!(
+                    "invalid value for header {name}: use visible ASCII characters, no control \
+                     characters or line breaks (percent-encode other text)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_retryable_transport(e: &ureq::Error) -> bool {
+    !matches!(
+        e,
+        ureq::Error::Http(_)
+            | ureq::Error::BadUri(_)
+            | ureq::Error::InvalidProxyUrl
+            | ureq::Error::Tls(_)
+            | ureq::Error::Rustls(_)
+            | ureq::Error::Pem(_)
+            | ureq::Error::BodyExceedsLimit(_)
+    )
+}
+
+/// Full-jitter exponential backoff: a random delay in `[0, min(base * 2^retry, max))`, with
+/// `retry` counting from 1 as in the Python SDK (the first retry waits at most 2 * base).
+fn backoff_delay(retry: u32, cfg: &Config) -> Duration {
+    let ceiling = cfg
+        .retry_base_delay
+        .checked_mul(1u32.checked_shl(retry.min(30)).unwrap_or(u32::MAX))
+        .unwrap_or(cfg.retry_max_backoff)
+        .min(cfg.retry_max_backoff);
+    ceiling.mul_f64(random_unit())
+}
+
+/// A uniform number in [0, 1) for jitter; falls back to the clock when the OS RNG fails.
+fn random_unit() -> f64 {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 8];
+    let raw = match ring::rand::SystemRandom::new().fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() as u64)
+            .unwrap_or(0),
+    };
+    (raw >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field(
+                "clock_offset_ms",
+                &self.inner.clock_offset_ms.load(Ordering::Relaxed),
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_send_sync_and_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<Client>();
+    }
+
+    #[test]
+    fn backoff_stays_under_its_ceiling() {
+        let cfg = Config::load_default()
+            .retry_base_delay(Duration::from_millis(200))
+            .retry_max_backoff(Duration::from_secs(20));
+        for retry in 1..40 {
+            let ceiling = Duration::from_millis(200)
+                .saturating_mul(1 << retry.min(30))
+                .min(Duration::from_secs(20));
+            for _ in 0..20 {
+                assert!(backoff_delay(retry, &cfg) < ceiling.max(Duration::from_nanos(1)));
+            }
+        }
+    }
+
+    #[test]
+    fn random_unit_is_in_range() {
+        for _ in 0..1000 {
+            let x = random_unit();
+            assert!((0.0..1.0).contains(&x));
+        }
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_are_refused() {
+        let bad = vec![("x-oss-meta-a".to_string(), "a\r\nInjected: 1".to_string())];
+        let err = validate_headers("PutObject", &bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert!(err.to_string().contains("x-oss-meta-a"));
+        let bad = vec![("bad header".to_string(), "v".to_string())];
+        assert!(validate_headers("PutObject", &bad).is_err());
+    }
+}
