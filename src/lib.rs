@@ -8,6 +8,8 @@ pub(crate) mod endpoint;
 pub mod error;
 pub mod put_object;
 pub mod signer;
+pub mod mime;
+pub(crate) mod validate;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
