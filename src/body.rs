@@ -174,10 +174,7 @@ impl Body {
 }
 
 fn with_path(e: io::Error, path: &Path, action: &str) -> io::Error {
-    io::Error::new(
-        e.kind(),
-        format!("cannot {action} {}: {e}", path.display()),
-    )
+    io::Error::new(e.kind(), format!("cannot {action} {}: {e}", path.display()))
 }
 
 impl fmt::Debug for Body {
@@ -361,7 +358,10 @@ mod tests {
 
     fn drain(body: &mut Body) -> Vec<u8> {
         let mut out = Vec::new();
-        body.attempt_reader().unwrap().read_to_end(&mut out).unwrap();
+        body.attempt_reader()
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
         out
     }
 
@@ -374,21 +374,31 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("oss-body-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("f.bin");
-        std::fs::File::create(&path).unwrap().write_all(b"0123456789").unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(b"0123456789")
+            .unwrap();
         let mut file = File::open(&path).unwrap();
         file.seek(SeekFrom::Start(4)).unwrap();
         let mut body = Body::from(file);
         body.prepare().unwrap();
         assert_eq!(body.known_length(), Some(6));
         assert_eq!(drain(&mut body), b"456789");
-        assert_eq!(drain(&mut body), b"456789", "a retry starts again at the original offset");
+        assert_eq!(
+            drain(&mut body),
+            b"456789",
+            "a retry starts again at the original offset"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_stream_is_sent_once() {
         let mut body = Body::from_reader(io::Cursor::new(b"abc".to_vec()));
-        assert!(body.is_rewindable(), "an untouched stream can still be sent");
+        assert!(
+            body.is_rewindable(),
+            "an untouched stream can still be sent"
+        );
         assert_eq!(drain(&mut body), b"abc");
         assert!(!body.is_rewindable());
         assert!(body.attempt_reader().is_err());
@@ -410,8 +420,11 @@ mod tests {
     #[test]
     fn tracker_hashes_counts_and_reports_progress() {
         let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-        let mut calls = Vec::new();
-        let mut record = |chunk: u64, sent: u64, total: Option<u64>| calls.push((chunk, sent, total));
+        let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink_calls = calls.clone();
+        let mut record = move |chunk: u64, sent: u64, total: Option<u64>| {
+            sink_calls.lock().unwrap().push((chunk, sent, total))
+        };
         let mut tracker = Tracker::new(data.as_slice(), Some(100_000), Some(&mut record));
         let mut buf = [0u8; 32 * 1024];
         let mut sink = Vec::new();
@@ -426,8 +439,12 @@ mod tests {
         assert_eq!(tracker.sent(), 100_000);
         assert_eq!(tracker.crc64(), crate::crc64::checksum(&data));
         drop(tracker);
+        let calls = calls.lock().unwrap();
         assert_eq!(calls.len(), 4);
-        assert_eq!(calls.last(), Some(&(100_000 - 3 * 32768, 100_000, Some(100_000))));
+        assert_eq!(
+            calls.last(),
+            Some(&(100_000 - 3 * 32768, 100_000, Some(100_000)))
+        );
     }
 
     #[test]
@@ -435,7 +452,10 @@ mod tests {
         struct Failing;
         impl Read for Failing {
             fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-                Err(io::Error::new(io::ErrorKind::PermissionDenied, "disk says no"))
+                Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "disk says no",
+                ))
             }
         }
         let mut tracker = Tracker::new(Failing, None, None);

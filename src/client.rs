@@ -133,11 +133,16 @@ impl Client {
             Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
             Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
         };
-        self.inner.clock_offset_ms.store(offset_ms, Ordering::Relaxed);
+        self.inner
+            .clock_offset_ms
+            .store(offset_ms, Ordering::Relaxed);
     }
 
     /// The send loop shared by every operation.
-    pub(crate) fn execute(&self, mut input: OperationInput<'_>) -> Result<RawResponse, OperationError> {
+    pub(crate) fn execute(
+        &self,
+        mut input: OperationInput<'_>,
+    ) -> Result<RawResponse, OperationError> {
         let op = input.name;
         let cfg = &self.inner.config;
         let endpoint =

@@ -190,9 +190,7 @@ mod tests {
                 cfg = match (name.as_str(), value) {
                     ("endpoint", Value::String(e)) => cfg.endpoint(e.as_str()),
                     ("use_internal_endpoint", Value::Bool(b)) => cfg.use_internal_endpoint(*b),
-                    ("use_accelerate_endpoint", Value::Bool(b)) => {
-                        cfg.use_accelerate_endpoint(*b)
-                    }
+                    ("use_accelerate_endpoint", Value::Bool(b)) => cfg.use_accelerate_endpoint(*b),
                     ("use_dualstack_endpoint", Value::Bool(b)) => cfg.use_dualstack_endpoint(*b),
                     ("disable_ssl", Value::Bool(b)) => cfg.disable_ssl(*b),
                     ("use_path_style", Value::Bool(b)) => cfg.use_path_style(*b),
@@ -202,9 +200,17 @@ mod tests {
             }
             let endpoint = resolve(&cfg).unwrap();
             let url = endpoint.url("examplebucket", Some("dir/a b.txt"));
-            assert_eq!(url, shape["url"].as_str().unwrap(), "config {}", shape["config"]);
+            assert_eq!(
+                url,
+                shape["url"].as_str().unwrap(),
+                "config {}",
+                shape["config"]
+            );
             let scope = signing_scope(&cfg).unwrap();
-            let expected_scope = format!("20231203/{}/{}/aliyun_v4_request", scope.region, scope.product);
+            let expected_scope = format!(
+                "20231203/{}/{}/aliyun_v4_request",
+                scope.region, scope.product
+            );
             assert_eq!(expected_scope, shape["scope"].as_str().unwrap());
             checked += 1;
         }
@@ -214,8 +220,12 @@ mod tests {
     #[test]
     fn missing_region_is_a_clear_error() {
         let err = resolve(&Config::load_default()).unwrap_err();
-        assert!(err.contains("region") && err.contains("cn-hangzhou"), "{err}");
-        let err = signing_scope(&Config::load_default().endpoint("http://127.0.0.1:1")).unwrap_err();
+        assert!(
+            err.contains("region") && err.contains("cn-hangzhou"),
+            "{err}"
+        );
+        let err =
+            signing_scope(&Config::load_default().endpoint("http://127.0.0.1:1")).unwrap_err();
         assert!(err.contains("region"), "{err}");
         let err = resolve(&Config::load_default().region("CN Hangzhou")).unwrap_err();
         assert!(err.contains("not a region id"), "{err}");
@@ -225,7 +235,10 @@ mod tests {
     fn endpoint_forms() {
         let cfg = |e: &str| Config::load_default().region("cn-hangzhou").endpoint(e);
         let ep = resolve(&cfg("http://127.0.0.1:9000/")).unwrap();
-        assert_eq!((ep.scheme.as_str(), ep.authority.as_str()), ("http", "127.0.0.1:9000"));
+        assert_eq!(
+            (ep.scheme.as_str(), ep.authority.as_str()),
+            ("http", "127.0.0.1:9000")
+        );
         assert_eq!(ep.style, AddressStyle::Path);
         let ep = resolve(&cfg("[::1]:9000")).unwrap();
         assert_eq!(ep.style, AddressStyle::Path);
@@ -238,7 +251,13 @@ mod tests {
         );
         let ep = resolve(&cfg("oss-cn-hangzhou.aliyuncs.com").disable_ssl(true)).unwrap();
         assert_eq!(ep.scheme, "http");
-        for bad in ["ftp://host", "http://host/path", "http://", "bad host", "http://h?x=1"] {
+        for bad in [
+            "ftp://host",
+            "http://host/path",
+            "http://",
+            "bad host",
+            "http://h?x=1",
+        ] {
             let err = resolve(&cfg(bad)).unwrap_err();
             assert!(err.starts_with("invalid field, endpoint"), "{bad}: {err}");
         }
@@ -253,6 +272,9 @@ mod tests {
             .use_path_style(true);
         assert_eq!(resolve(&cfg).unwrap().style, AddressStyle::Cname);
         let scope = signing_scope(&cfg.cloud_box_id("cb-123")).unwrap();
-        assert_eq!((scope.region.as_str(), scope.product.as_str()), ("cb-123", "oss-cloudbox"));
+        assert_eq!(
+            (scope.region.as_str(), scope.product.as_str()),
+            ("cb-123", "oss-cloudbox")
+        );
     }
 }

@@ -75,7 +75,11 @@ pub struct OperationError {
 }
 
 impl OperationError {
-    pub(crate) fn new(operation: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        operation: &'static str,
+        kind: ErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
         OperationError {
             operation,
             kind,
@@ -142,8 +146,10 @@ impl OperationError {
 
     /// True for timeouts (connect, read or write).
     pub fn is_timeout(&self) -> bool {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> =
-            self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static));
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = self
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static));
         while let Some(e) = cause {
             if let Some(io) = e.downcast_ref::<std::io::Error>() {
                 if io.kind() == std::io::ErrorKind::TimedOut {
@@ -505,7 +511,10 @@ mod tests {
         assert_eq!(err.message(), fields["message"]);
         assert_eq!(err.request_id(), fields["request_id"]);
         assert_eq!(err.ec(), fields["ec"].as_str());
-        assert_eq!(err.host_id(), Some("examplebucket.oss-cn-hangzhou.aliyuncs.com"));
+        assert_eq!(
+            err.host_id(),
+            Some("examplebucket.oss-cn-hangzhou.aliyuncs.com")
+        );
         for (tag, value) in fields["error_fields"].as_object().unwrap() {
             assert_eq!(err.error_field(tag), value.as_str(), "field {tag}");
         }
@@ -533,7 +542,9 @@ mod tests {
         let err = parse_case(&case, "PUT x");
         assert_eq!(err.code(), "BadErrorResponse");
         assert_eq!(err.request_id(), "REQ-400");
-        assert!(err.message().starts_with("Failed to parse xml from response body"));
+        assert!(err
+            .message()
+            .starts_with("Failed to parse xml from response body"));
         assert!(err.message().contains("this is not xml"));
     }
 
@@ -562,7 +573,8 @@ mod tests {
 
     #[test]
     fn truncated_xml_still_finds_the_code() {
-        let body = b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>no</Message><Req";
+        let body =
+            b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>no</Message><Req";
         let err = ServiceError::from_response(403, &[], body, "PUT u");
         assert_eq!(err.code(), "AccessDenied");
         assert_eq!(err.message(), "no");

@@ -2,16 +2,16 @@
 pub mod body;
 pub mod client;
 pub mod config;
-pub mod credentials;
 pub mod crc64;
-pub(crate) mod endpoint;
-pub mod error;
-pub mod put_object;
-pub mod signer;
-pub mod mime;
-pub(crate) mod validate;
+pub mod credentials;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub(crate) mod endpoint;
+pub mod error;
+pub mod mime;
+pub mod put_object;
+pub mod signer;
+pub(crate) mod validate;
 
 pub use body::Body;
 pub use client::Client;

@@ -45,7 +45,8 @@ impl Client {
             headers: extra_headers,
             mut progress,
         } = request;
-        validate::bucket_name(&bucket).map_err(|m| OperationError::invalid_argument(OPERATION, m))?;
+        validate::bucket_name(&bucket)
+            .map_err(|m| OperationError::invalid_argument(OPERATION, m))?;
         validate::object_key(&key).map_err(|m| OperationError::invalid_argument(OPERATION, m))?;
         body.prepare().map_err(|e| {
             OperationError::new(OPERATION, ErrorKind::Io, "cannot read the body").with_source(e)
@@ -82,7 +83,10 @@ impl Client {
             progress: progress.as_deref_mut(),
             check_crc: true,
         })?;
-        Ok(PutObjectResult::from_response(response.status, response.headers))
+        Ok(PutObjectResult::from_response(
+            response.status,
+            response.headers,
+        ))
     }
 
     /// Uploads a local file, streamed: memory stays constant whatever the file size, and the
@@ -281,13 +285,22 @@ mod tests {
         assert_eq!(result.status_code, 200);
         assert_eq!(result.request_id, expected["request_id"]);
         assert_eq!(result.etag.as_deref(), expected["etag"].as_str());
-        assert_eq!(result.content_md5.as_deref(), expected["content_md5"].as_str());
+        assert_eq!(
+            result.content_md5.as_deref(),
+            expected["content_md5"].as_str()
+        );
         assert_eq!(
             result.hash_crc64.map(|c| c.to_string()).as_deref(),
             expected["hash_crc64"].as_str()
         );
-        assert_eq!(result.version_id.as_deref(), expected["version_id"].as_str());
+        assert_eq!(
+            result.version_id.as_deref(),
+            expected["version_id"].as_str()
+        );
         assert_eq!(result.header("etag"), expected["etag"].as_str());
-        assert_eq!(result.header("X-OSS-REQUEST-ID"), expected["request_id"].as_str());
+        assert_eq!(
+            result.header("X-OSS-REQUEST-ID"),
+            expected["request_id"].as_str()
+        );
     }
 }

@@ -6,16 +6,6 @@
 //! the rule and the offending value is cheaper and clearer. Each check returns
 //! `Err(message)`. The caller wraps the message in the crate's error type.
 
-// The client that calls these lives on another branch. Once it lands this expectation is
-// no longer met, the compiler warns, and this line should be deleted.
-#![cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "called by the client, which is written separately"
-    )
-)]
-
 /// The largest body one PutObject accepts (OSS server rule: 5 GiB). Larger objects need
 /// multipart upload.
 pub(crate) const MAX_PUT_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
