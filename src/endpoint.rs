@@ -126,7 +126,7 @@ fn split_endpoint(endpoint: &str, default_scheme: &str) -> Result<(String, Strin
         Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("")),
         None => (rest, ""),
     };
-    if path != "" && path != "/" {
+    if !path.is_empty() && path != "/" {
         return Err(format!(
             "invalid field, endpoint: {endpoint:?} has a path or query; give only the host \
              (and port), e.g. \"oss-cn-hangzhou.aliyuncs.com\""
