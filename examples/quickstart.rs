@@ -1,1 +1,4 @@
-fn main(){ #[cfg(feature="emulator")] println!("emu on"); }
+fn main() {
+    #[cfg(feature = "emulator")]
+    println!("emu on");
+}

@@ -211,7 +211,10 @@ impl fmt::Debug for Config {
                 "credentials_provider",
                 &self.credentials_provider.as_ref().map(|_| "<set>"),
             )
-            .field("disable_upload_crc64_check", &self.disable_upload_crc64_check)
+            .field(
+                "disable_upload_crc64_check",
+                &self.disable_upload_crc64_check,
+            )
             .field("connect_timeout", &self.connect_timeout)
             .field("readwrite_timeout", &self.readwrite_timeout)
             .field("retry_max_attempts", &self.retry_max_attempts)

@@ -362,7 +362,10 @@ mod tests {
     #[test]
     fn debug_hides_secret_and_token() {
         let creds = Credentials::new("id", "s3cr3t-value").with_security_token("t0ken-value");
-        let text = format!("{creds:?} {:?}", StaticCredentialsProvider::new("id", "s3cr3t-value"));
+        let text = format!(
+            "{creds:?} {:?}",
+            StaticCredentialsProvider::new("id", "s3cr3t-value")
+        );
         assert!(!text.contains("s3cr3t-value"));
         assert!(!text.contains("t0ken-value"));
         assert!(text.contains("id"));
@@ -370,7 +373,11 @@ mod tests {
 
     #[test]
     fn static_provider_rejects_empty_keys() {
-        assert!(StaticCredentialsProvider::new("", "x").credentials().is_err());
-        assert!(StaticCredentialsProvider::new("x", "").credentials().is_err());
+        assert!(StaticCredentialsProvider::new("", "x")
+            .credentials()
+            .is_err());
+        assert!(StaticCredentialsProvider::new("x", "")
+            .credentials()
+            .is_err());
     }
 }

@@ -1,9 +1,9 @@
 //! placeholder
 pub mod config;
-pub mod credentials;
-pub mod signer;
 pub mod crc64;
+pub mod credentials;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod signer;
 
 pub use config::Config;
