@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use oss_blocking as oss;
 use oss::emulator::{Emulator, Fault};
 use oss::{Client, ErrorKind, PutObjectRequest};
+use oss_blocking as oss;
 
 fn setup() -> (Emulator, Client) {
     let emu = Emulator::start().expect("emulator starts");
@@ -22,7 +22,10 @@ impl TempFile {
         let dir = std::env::temp_dir().join(format!("oss-blocking-it-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
-        std::fs::File::create(&path).unwrap().write_all(data).unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(data)
+            .unwrap();
         TempFile(path)
     }
 }
@@ -37,14 +40,22 @@ fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
 
-fn assert_result_matches_stored(emu: &Emulator, key: &str, result: &oss::PutObjectResult, data: &[u8]) {
+fn assert_result_matches_stored(
+    emu: &Emulator,
+    key: &str,
+    result: &oss::PutObjectResult,
+    data: &[u8],
+) {
     let stored = emu.object(emu.bucket(), key).expect("object stored");
     assert_eq!(stored.data.len(), data.len(), "stored length of {key}");
     assert!(stored.data == data, "stored bytes of {key} differ");
     assert_eq!(result.status_code, 200);
     assert!(!result.request_id.is_empty(), "request id set");
     assert_eq!(result.etag.as_deref(), Some(stored.etag.as_str()));
-    assert!(result.etag.as_deref().unwrap().starts_with('"'), "ETag keeps its quotes");
+    assert!(
+        result.etag.as_deref().unwrap().starts_with('"'),
+        "ETag keeps its quotes"
+    );
     assert_eq!(result.hash_crc64, Some(oss::crc64::checksum(data)));
     assert!(result.content_md5.is_some());
     assert!(result.header("x-oss-server-time").is_some());
@@ -53,7 +64,11 @@ fn assert_result_matches_stored(emu: &Emulator, key: &str, result: &oss::PutObje
 #[test]
 fn files_of_0_1_and_10_mib_bytes_are_stored_exactly() {
     let (emu, client) = setup();
-    for (name, len) in [("empty.bin", 0usize), ("one.bin", 1), ("ten-mib.bin", 10 << 20)] {
+    for (name, len) in [
+        ("empty.bin", 0usize),
+        ("one.bin", 1),
+        ("ten-mib.bin", 10 << 20),
+    ] {
         let data = pattern(len);
         let file = TempFile::new(name, &data);
         let key = format!("files/{name}");
@@ -72,7 +87,11 @@ fn bytes_string_and_unknown_length_stream() {
         .put_object(PutObjectRequest::new(emu.bucket(), "b.bin").body(b"hello world".to_vec()))
         .unwrap();
     assert_result_matches_stored(&emu, "b.bin", &result, b"hello world");
-    assert_eq!(result.hash_crc64, Some(5981764153023615706), "the vector's CRC of hello world");
+    assert_eq!(
+        result.hash_crc64,
+        Some(5981764153023615706),
+        "the vector's CRC of hello world"
+    );
 
     let result = client
         .put_object(PutObjectRequest::new(emu.bucket(), "a.txt").body("Hello, OSS!"))
@@ -159,7 +178,10 @@ fn content_type_is_given_or_guessed_from_the_key() {
         content_type("data.unknownext").as_deref(),
         Some("application/octet-stream")
     );
-    assert_eq!(content_type("report.txt").as_deref(), Some("application/json"));
+    assert_eq!(
+        content_type("report.txt").as_deref(),
+        Some("application/json")
+    );
 }
 
 #[test]
@@ -190,10 +212,16 @@ fn missing_bucket_is_no_such_bucket() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Service);
     let service = err.service_error().unwrap();
-    assert_eq!((service.status_code(), service.code()), (404, "NoSuchBucket"));
+    assert_eq!(
+        (service.status_code(), service.code()),
+        (404, "NoSuchBucket")
+    );
     assert_eq!(err.request_id(), Some(service.request_id()));
     let text = err.to_string();
-    assert!(text.contains("NoSuchBucket") && text.contains("404"), "{text}");
+    assert!(
+        text.contains("NoSuchBucket") && text.contains("404"),
+        "{text}"
+    );
     assert!(text.contains(service.request_id()), "{text}");
     assert_eq!(emu.object_count(), 0);
 }
@@ -202,18 +230,17 @@ fn missing_bucket_is_no_such_bucket() {
 fn a_wrong_secret_is_signature_does_not_match_and_never_printed() {
     let emu = Emulator::start().unwrap();
     let secret = "definitely-the-wrong-secret";
-    let client = Client::new(
-        emu.config()
-            .credentials_provider(oss::credentials::StaticCredentialsProvider::new(
-                emu.access_key_id(),
-                secret,
-            )),
-    );
+    let client = Client::new(emu.config().credentials_provider(
+        oss::credentials::StaticCredentialsProvider::new(emu.access_key_id(), secret),
+    ));
     let err = client
         .put_object(PutObjectRequest::new(emu.bucket(), "a.txt").body("x"))
         .unwrap_err();
     let service = err.service_error().unwrap();
-    assert_eq!((service.status_code(), service.code()), (403, "SignatureDoesNotMatch"));
+    assert_eq!(
+        (service.status_code(), service.code()),
+        (403, "SignatureDoesNotMatch")
+    );
     assert_eq!(err.attempts(), 1, "a 403 is not retried");
     for text in [err.to_string(), format!("{err:?}"), format!("{client:?}")] {
         assert!(!text.contains(secret), "secret leaked: {text}");
@@ -241,7 +268,11 @@ fn a_wrong_crc_from_the_server_is_retried_then_reported_with_both_values() {
         .put_object(PutObjectRequest::new(emu.bucket(), "crc.txt").body("hello world"))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::CrcMismatch);
-    assert_eq!(err.attempts(), 3, "a CRC mismatch is retried up to the attempt limit");
+    assert_eq!(
+        err.attempts(),
+        3,
+        "a CRC mismatch is retried up to the attempt limit"
+    );
     let text = err.to_string();
     assert!(text.contains("client 5981764153023615706"), "{text}");
     assert!(text.contains("server "), "{text}");
@@ -297,7 +328,10 @@ fn a_missing_file_is_an_io_error_naming_the_path_and_nothing_is_sent() {
         .put_object_from_file(PutObjectRequest::new(emu.bucket(), "x.txt"), &path)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
-    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
     assert_eq!(err.attempts(), 0);
     assert_eq!(emu.request_count(), 0);
 }
@@ -402,7 +436,11 @@ fn security_tokens_are_sent_and_checked() {
     client
         .put_object(PutObjectRequest::new(emu.bucket(), "sts.txt").body("x"))
         .unwrap();
-    let put = emu.requests().into_iter().rfind(|r| r.method == "PUT").unwrap();
+    let put = emu
+        .requests()
+        .into_iter()
+        .rfind(|r| r.method == "PUT")
+        .unwrap();
     assert!(put
         .headers
         .iter()
@@ -447,7 +485,9 @@ fn progress_reports_every_byte_once_per_attempt() {
         .put_object(
             PutObjectRequest::new(emu.bucket(), "progress.bin")
                 .body(data.clone())
-                .progress_fn(move |chunk, sent, total| sink.lock().unwrap().push((chunk, sent, total))),
+                .progress_fn(move |chunk, sent, total| {
+                    sink.lock().unwrap().push((chunk, sent, total))
+                }),
         )
         .unwrap();
     let calls = calls.lock().unwrap();
