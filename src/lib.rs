@@ -1,4 +1,37 @@
-//! placeholder
+//! # oss-blocking
+//!
+//! A small, blocking Alibaba Cloud OSS upload SDK: no async runtime, one connection pool per
+//! [`Client`], every upload verified end to end with CRC-64, and a built-in local OSS emulator
+//! (feature `emulator`) to test against without an account.
+//!
+//! The API follows the official SDK v2 page "Simple upload", in Rust idiom:
+//!
+//! ```
+//! use oss_blocking as oss;
+//! # let emu = oss::emulator::Emulator::start().unwrap();
+//! let cfg = oss::Config::load_default()
+//!     .credentials_provider(oss::credentials::EnvironmentVariableCredentialsProvider::new())
+//!     .region("cn-hangzhou");
+//! # let cfg = emu.config(); // the doctest talks to the local emulator instead
+//! let client = oss::Client::new(cfg);
+//!
+//! let result = client.put_object(
+//!     oss::PutObjectRequest::new("examplebucket", "exampledir/exampleobject.txt")
+//!         .body("Hello, OSS!")
+//!         .forbid_overwrite(true),
+//! )?;
+//! println!("ETag: {:?}, Request ID: {}", result.etag, result.request_id);
+//! # Ok::<(), oss::OperationError>(())
+//! ```
+//!
+//! How an upload flows, one way: [`PutObjectRequest`] → validation (nothing is sent on bad
+//! input) → endpoint and URL → credentials → V4 signature ([`signer`], pure functions) → the
+//! body streamed through a tracker that computes the CRC-64 ([`crc64`]) and reports progress
+//! in the same pass → [`PutObjectResult`] or [`OperationError`].
+#![deny(missing_docs)]
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod body;
 pub mod client;
 pub mod config;
