@@ -25,9 +25,9 @@ pub const ENV_ALIBABA_CLOUD_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN
 ///
 /// ```
 /// use oss_blocking::credentials::Credentials;
-/// let creds = Credentials::new("LTAI-example", "secret").with_security_token("sts-token");
+/// let creds = Credentials::new("LTAI-example", "my-s3cr3t").with_security_token("sts-token");
 /// assert_eq!(creds.access_key_id(), "LTAI-example");
-/// assert!(!format!("{creds:?}").contains("secret"));
+/// assert!(!format!("{creds:?}").contains("my-s3cr3t"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
