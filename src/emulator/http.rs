@@ -131,10 +131,10 @@ impl RequestHead {
                 return Err("both Transfer-Encoding and Content-Length");
             }
             let codings: Vec<&str> = te.collect();
-            if codings.len() == 1 && codings[0].eq_ignore_ascii_case("chunked") {
-                return Ok(Framing::Chunked);
-            }
-            return Err("unsupported Transfer-Encoding (only chunked is accepted)");
+            return match codings.as_slice() {
+                [only] if only.eq_ignore_ascii_case("chunked") => Ok(Framing::Chunked),
+                _ => Err("unsupported Transfer-Encoding (only chunked is accepted)"),
+            };
         }
         Ok(Framing::Length(length.unwrap_or(0)))
     }
@@ -181,7 +181,7 @@ fn read_line<R: BufRead + ?Sized>(
             return Err(HeadError::TooLarge);
         }
         *budget -= take;
-        line.extend_from_slice(&available[..take]);
+        line.extend_from_slice(available.get(..take).unwrap_or_default());
         r.consume(take);
         if done {
             line.pop();
@@ -219,7 +219,7 @@ pub(crate) fn read_head<R: BufRead + ?Sized>(r: &mut R) -> Result<RequestHead, H
         if line.is_empty() {
             break;
         }
-        if line[0] == b' ' || line[0] == b'\t' {
+        if matches!(line.first(), Some(b' ' | b'\t')) {
             // obs-fold (RFC 9112 §5.2): replace the fold by a single space.
             let (_, value) = headers
                 .last_mut()
@@ -400,7 +400,10 @@ impl<'a, R: BufRead + ?Sized> BodyReader<'a, R> {
             .len()
             .min(buf.len())
             .min(usize::try_from(remaining).unwrap_or(usize::MAX));
-        buf[..n].copy_from_slice(&available[..n]);
+        // `zip` stops at the shorter side, so no index can be out of range.
+        for (to, from) in buf.iter_mut().zip(available.iter()).take(n) {
+            *to = *from;
+        }
         self.inner.consume(n);
         self.read += n as u64;
         Ok(n)
@@ -458,8 +461,7 @@ impl<'a, R: BufRead + ?Sized> BodyReader<'a, R> {
 
 /// `1*HEXDIG [ ; extensions ]`, at most 16 hex digits so it fits in a u64.
 fn parse_chunk_size(line: &[u8]) -> Option<u64> {
-    let end = line.iter().position(|&b| b == b';').unwrap_or(line.len());
-    let digits = trim_ows(&line[..end]);
+    let digits = trim_ows(line.split(|&b| b == b';').next().unwrap_or_default());
     if digits.is_empty() || digits.len() > 16 || !digits.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }

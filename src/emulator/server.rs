@@ -555,7 +555,10 @@ fn discard(body: &mut BodyReader<'_, Reader<'_>>, limit: u64) {
     let mut left = limit;
     while left > 0 {
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        match body.read(&mut buf[..want]) {
+        let Some(slice) = buf.get_mut(..want) else {
+            return;
+        };
+        match body.read(slice) {
             Ok(0) | Err(_) => return,
             Ok(n) => left -= n as u64,
         }
@@ -699,7 +702,7 @@ fn put_object(
         if data.len() as u64 + n as u64 > max {
             return error::entity_too_large(max).into();
         }
-        let chunk = &buf[..n];
+        let chunk = buf.get(..n).unwrap_or_default();
         crc.update(chunk);
         md5.update(chunk);
         data.extend_from_slice(chunk);
