@@ -687,3 +687,60 @@ impl Drop for Emulator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_recovers_from_a_poisoned_mutex() {
+        let m = Arc::new(Mutex::new(1));
+        let m2 = Arc::clone(&m);
+        let _ = thread::spawn(move || {
+            let _guard = m2.lock().unwrap();
+            panic!("a connection thread panics while holding the lock");
+        })
+        .join();
+        assert!(m.is_poisoned());
+        *lock(&m) += 1;
+        assert_eq!(*lock(&m), 2);
+    }
+
+    #[test]
+    fn faults_are_taken_oldest_first_among_those_that_apply() {
+        let emu = Emulator::start().unwrap();
+        emu.inject(Fault::WrongCrc { times: 1 });
+        emu.inject(Fault::ErrorStatus {
+            status: 500,
+            code: "InternalError".into(),
+            times: 2,
+        });
+        emu.inject(Fault::NoCrcHeader { times: 0 });
+        let shared = &emu.shared;
+        // A GET skips the PutObject-only fault at the front.
+        assert!(matches!(
+            shared.take_fault(false),
+            Some(Fault::ErrorStatus { status: 500, .. })
+        ));
+        assert!(matches!(
+            shared.take_fault(true),
+            Some(Fault::WrongCrc { .. })
+        ));
+        assert!(matches!(
+            shared.take_fault(true),
+            Some(Fault::ErrorStatus { .. })
+        ));
+        assert_eq!(shared.take_fault(true), None, "times: 0 was never queued");
+    }
+
+    #[test]
+    fn clock_skew_moves_the_server_clock_until_cleared() {
+        let emu = Emulator::start().unwrap();
+        emu.inject(Fault::ClockSkew {
+            offset_seconds: -7200,
+        });
+        assert!(emu.shared.now() < SystemTime::now() - Duration::from_secs(3600));
+        emu.clear_faults();
+        assert!(emu.shared.now() > SystemTime::now() - Duration::from_secs(3600));
+    }
+}
