@@ -9,8 +9,8 @@
 
 use std::process::ExitCode;
 
-use oss_blocking as oss;
 use oss::credentials::{CredentialsProvider, EnvironmentVariableCredentialsProvider};
+use oss_blocking as oss;
 
 fn main() -> ExitCode {
     match run() {
@@ -63,8 +63,11 @@ fn run() -> Result<(), String> {
 
     // A local file to upload.
     let path = std::env::temp_dir().join(format!("oss-quickstart-{}.txt", std::process::id()));
-    std::fs::write(&path, "Hello, OSS! This file was uploaded by oss-blocking.\n")
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(
+        &path,
+        "Hello, OSS! This file was uploaded by oss-blocking.\n",
+    )
+    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
 
     let result = client.put_object_from_file(
         oss::PutObjectRequest::new(bucket, "exampledir/exampleobject.txt"),
@@ -88,7 +91,9 @@ fn run() -> Result<(), String> {
         Err(err) => {
             let hint = match err.service_error().map(|s| s.code()) {
                 Some("NoSuchBucket") => "\nhint: check OSS_BUCKET and OSS_REGION",
-                Some("AccessDenied") => "\nhint: the key has no oss:PutObject permission on this bucket",
+                Some("AccessDenied") => {
+                    "\nhint: the key has no oss:PutObject permission on this bucket"
+                }
                 Some("InvalidAccessKeyId") | Some("SignatureDoesNotMatch") => {
                     "\nhint: check OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET"
                 }

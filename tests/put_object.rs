@@ -388,16 +388,30 @@ fn the_server_size_limit_is_entity_too_large() {
 }
 
 #[test]
-fn an_invalid_object_name_from_the_server_is_reported() {
-    // A key the client accepts but this emulator's bucket cannot store is not constructible, so
-    // send one that bypasses nothing: the server-side rule is covered by the emulator's own
-    // tests; here the client-side rule wins first.
-    let (emu, client) = setup();
+fn unsigned_requests_are_access_denied() {
+    let emu = Emulator::start().unwrap();
+    let client = Client::new(
+        emu.config()
+            .credentials_provider(oss::credentials::AnonymousCredentialsProvider::new()),
+    );
     let err = client
-        .put_object(PutObjectRequest::new(emu.bucket(), "/abs").body("x"))
+        .put_object(PutObjectRequest::new(emu.bucket(), "anon.txt").body("x"))
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-    assert_eq!(emu.request_count(), 0);
+    let service = err.service_error().unwrap();
+    assert_eq!(
+        (service.status_code(), service.code()),
+        (403, "AccessDenied")
+    );
+    let put = emu
+        .requests()
+        .into_iter()
+        .rfind(|r| r.method == "PUT")
+        .unwrap();
+    assert!(
+        put.header("authorization").is_none(),
+        "anonymous requests are not signed"
+    );
+    assert_eq!(emu.object_count(), 0);
 }
 
 #[test]
