@@ -175,14 +175,7 @@ mod tests {
 
     #[test]
     fn url_shapes_match_the_official_sdk() {
-        let all: Value =
-            serde_json::from_str(include_str!("../tests/data/vectors-public.json")).unwrap();
-        let case = all["behaviour_cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "url-shapes")
-            .unwrap();
+        let case = crate::test_vectors::behaviour("url-shapes");
         let mut checked = 0;
         for shape in case["cases"].as_array().unwrap() {
             let mut cfg = Config::load_default().region(shape["region"].as_str().unwrap());

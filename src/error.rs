@@ -471,28 +471,12 @@ fn element_text(text: &str, tag: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_vectors::behaviour;
     use serde_json::Value;
-
-    fn behaviour(id: &str) -> Value {
-        let all: Value =
-            serde_json::from_str(include_str!("../tests/data/vectors-public.json")).unwrap();
-        all["behaviour_cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("no behaviour case {id}"))
-            .clone()
-    }
 
     fn parse_case(case: &Value, target: &str) -> ServiceError {
         let response = &case["response"];
-        let headers: Vec<(String, String)> = response["headers"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
+        let headers = crate::test_vectors::headers(&response["headers"]);
         ServiceError::from_response(
             response["status"].as_u64().unwrap() as u16,
             &headers,

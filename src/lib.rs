@@ -44,6 +44,8 @@ pub mod error;
 pub mod mime;
 pub mod put_object;
 pub mod signer;
+#[cfg(test)]
+mod test_vectors;
 pub(crate) mod validate;
 
 pub use body::Body;

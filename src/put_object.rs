@@ -262,24 +262,11 @@ impl PutObjectResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
 
     #[test]
     fn result_fields_come_from_the_headers_as_the_sdk_reads_them() {
-        let all: Value =
-            serde_json::from_str(include_str!("../tests/data/vectors-public.json")).unwrap();
-        let case = all["behaviour_cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "resp-put-ok")
-            .unwrap();
-        let headers: Vec<(String, String)> = case["response"]["headers"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-            .collect();
+        let case = crate::test_vectors::behaviour("resp-put-ok");
+        let headers = crate::test_vectors::headers(&case["response"]["headers"]);
         let result = PutObjectResult::from_response(200, headers);
         let expected = &case["result"];
         assert_eq!(result.status_code, 200);
