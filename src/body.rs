@@ -1,7 +1,7 @@
 //! The bytes of an upload, from any source, and the reader that sends them.
 //!
 //! A [`Body`] knows its length when it can (bytes, strings, files, sized readers) and whether
-//! it can be rewound for a retry (everything but a one-shot reader). [`Tracker`] wraps the
+//! it can be rewound for a retry (everything but a one-shot reader). The tracker wraps the
 //! attempt's reader: it updates the CRC-64 and the progress callback as the HTTP client pulls
 //! the bytes, so the data is read once and never buffered whole.
 

@@ -1,7 +1,7 @@
 //! The client: one connection pool, the config, and the one send loop every operation uses.
 //!
 //! The loop, per attempt: fetch credentials, sign with a fresh time, rewind and send the body
-//! through a [`Tracker`] (CRC-64 + progress in the same pass), then classify the response:
+//! through the body tracker (CRC-64 + progress in the same pass), then classify the response:
 //! success, a retryable failure (5xx, 401, 408, 429, `RequestTimeTooSkewed`, `BadRequest`,
 //! connection errors, CRC mismatch) or a final one.
 
