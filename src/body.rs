@@ -353,6 +353,18 @@ impl<'a, R: Read> Tracker<'a, R> {
         self.sent
     }
 
+    /// After a request went out whole: makes the final progress call if the HTTP client
+    /// never read to the end (an empty body, or exactly `Content-Length` bytes).
+    pub(crate) fn finish(&mut self) {
+        if self.finished || self.total.is_some_and(|t| t != self.sent) {
+            return;
+        }
+        if let Some(progress) = self.progress.as_mut() {
+            progress(0, self.sent, Some(self.sent));
+        }
+        self.finished = true;
+    }
+
     pub(crate) fn take_local_error(&mut self) -> Option<io::Error> {
         self.local_error.take()
     }
@@ -488,6 +500,28 @@ mod tests {
         assert_eq!(
             calls.last(),
             Some(&(100_000 - 3 * 32768, 100_000, Some(100_000)))
+        );
+    }
+
+    #[test]
+    fn tracker_reports_at_least_once_per_mib_even_for_huge_reads() {
+        let data = vec![1u8; (2 << 20) + 5];
+        let mut calls = Vec::new();
+        let mut record = |c: u64, s: u64, t: Option<u64>| calls.push((c, s, t));
+        let mut tracker = Tracker::new(data.as_slice(), None, Some(&mut record));
+        let mut buf = vec![0u8; 8 << 20];
+        while tracker.read(&mut buf).unwrap() > 0 {}
+        tracker.finish();
+        drop(tracker);
+        let total = data.len() as u64;
+        assert_eq!(
+            calls,
+            [
+                (1 << 20, 1 << 20, None),
+                (1 << 20, 2 << 20, None),
+                (5, total, None),
+                (0, total, Some(total)),
+            ]
         );
     }
 

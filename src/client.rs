@@ -291,6 +291,9 @@ impl Client {
                 )
             })?;
         let sent = self.inner.agent.run(request);
+        if sent.is_ok() {
+            tracker.finish();
+        }
         let local_error = tracker.take_local_error();
         let client_crc = tracker.crc64();
         let bytes_sent = tracker.sent();
