@@ -285,10 +285,13 @@ fn the_emulator_enforces_the_same_rules_on_raw_headers() {
     assert_eq!(emu.object_count(), 0);
 }
 
+/// A received callback: request line, headers (names lowercase), body.
+type Received = (String, Vec<(String, String)>, Vec<u8>);
+
 /// A one-shot HTTP callback server on 127.0.0.1: records the request, answers `answer`.
 struct CallbackServer {
     url: String,
-    received: Arc<Mutex<Option<(String, Vec<(String, String)>, Vec<u8>)>>>,
+    received: Arc<Mutex<Option<Received>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -356,7 +359,7 @@ impl CallbackServer {
         }
     }
 
-    fn join(&mut self) -> (String, Vec<(String, String)>, Vec<u8>) {
+    fn join(&mut self) -> Received {
         self.thread.take().unwrap().join().unwrap();
         self.received.lock().unwrap().take().unwrap()
     }
