@@ -506,8 +506,9 @@ mod tests {
     #[test]
     fn tracker_reports_at_least_once_per_mib_even_for_huge_reads() {
         let data = vec![1u8; (2 << 20) + 5];
-        let mut calls = Vec::new();
-        let mut record = |c: u64, s: u64, t: Option<u64>| calls.push((c, s, t));
+        let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = calls.clone();
+        let mut record = move |c: u64, s: u64, t: Option<u64>| sink.lock().unwrap().push((c, s, t));
         let mut tracker = Tracker::new(data.as_slice(), None, Some(&mut record));
         let mut buf = vec![0u8; 8 << 20];
         while tracker.read(&mut buf).unwrap() > 0 {}
@@ -515,7 +516,7 @@ mod tests {
         drop(tracker);
         let total = data.len() as u64;
         assert_eq!(
-            calls,
+            *calls.lock().unwrap(),
             [
                 (1 << 20, 1 << 20, None),
                 (1 << 20, 2 << 20, None),
