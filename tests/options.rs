@@ -396,7 +396,7 @@ fn a_callback_is_posted_signed_and_its_answer_returned() {
     let body = String::from_utf8(body).unwrap();
     assert_eq!(
         body,
-        "bucket=examplebucket&object=cb%2Fa%2Etxt&etag=5EB63BBBE01EEED093CB22BB8F5ACDC3\
+        "bucket=examplebucket&object=cb%2Fa.txt&etag=5EB63BBBE01EEED093CB22BB8F5ACDC3\
          &size=11&mime=text%2Fplain&v=first%20upload"
     );
     let get = |n: &str| header(&headers, n).unwrap().to_string();

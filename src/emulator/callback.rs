@@ -11,7 +11,14 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Form values keep RFC 3986 unreserved characters and encode the rest.
+const FORM_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 use rsa::pkcs8::DecodePrivateKey as _;
 
 use super::error::{self, ErrorReply};
@@ -169,7 +176,7 @@ impl CallbackSpec {
                     .unwrap_or("")
                     .to_string()
             } else {
-                utf8_percent_encode(&raw, NON_ALPHANUMERIC).to_string()
+                utf8_percent_encode(&raw, FORM_VALUE).to_string()
             }
         };
         let mut out = String::with_capacity(self.body.len());
@@ -313,7 +320,7 @@ mod tests {
         );
         assert_eq!(
             form.fill(&FACTS),
-            "bucket=examplebucket&object=dir%2Fa%20b%2Etxt&etag=5EB63BBBE01EEED093CB22BB8F5ACDC3\
+            "bucket=examplebucket&object=dir%2Fa%20b.txt&etag=5EB63BBBE01EEED093CB22BB8F5ACDC3\
              &size=11&mime=text%2Fplain&v=a%26b&u=&open=${"
         );
         let json = spec(
