@@ -24,10 +24,11 @@ fn main() -> std::process::ExitCode {
     common::main_with(run)
 }
 
-/// Reads one HTTP request: (path with query, headers with lowercase names, body).
-fn read_request(
-    stream: &mut TcpStream,
-) -> Result<(String, Vec<(String, String)>, Vec<u8>), String> {
+/// One HTTP request: path with query, headers with lowercase names, body.
+type Request = (String, Vec<(String, String)>, Vec<u8>);
+
+/// Reads one HTTP request.
+fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
