@@ -78,25 +78,13 @@ impl Client {
             progress: progress.as_deref_mut(),
             check_crc: true,
         })?;
-        let result = PutObjectResult::from_response(response.status, response.headers);
-        if with_callback && response.status == 203 {
-            // OSS stored the object but the callback failed. The Go SDK reports this as an
-            // error (fact sheet §9.2); keep what the caller needs to avoid a second upload.
-            let request_target = format!("PUT {bucket}/{key}");
-            let service = ServiceError::from_response(
-                response.status,
-                &result.headers,
-                &response.body,
-                &request_target,
-            );
-            return Err(OperationError::service(OPERATION, service)
-                .with_stored_object(result.etag.clone(), result.hash_crc64));
-        }
-        Ok(PutObjectResult {
-            callback_result: with_callback
-                .then(|| String::from_utf8_lossy(&response.body).into_owned()),
-            ..result
-        })
+        finish(
+            response.status,
+            response.headers,
+            &response.body,
+            with_callback,
+            &format!("PUT {bucket}/{key}"),
+        )
     }
 
     /// Uploads a local file, streamed: memory stays constant whatever the file size, and the
@@ -134,6 +122,29 @@ impl Client {
         })?;
         self.put_object(request.body(body))
     }
+}
+
+/// Turns a 2xx answer into the result, or into the error of a failed callback: OSS answers 203
+/// `CallbackFailed` after storing the object. The Go SDK reports that as an error when the
+/// request carried a callback (fact sheet §9.2; Python returns it as a success), and so does
+/// this crate, keeping the ETag and CRC-64 so the caller does not upload again.
+fn finish(
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: &[u8],
+    with_callback: bool,
+    request_target: &str,
+) -> Result<PutObjectResult, OperationError> {
+    let result = PutObjectResult::from_response(status, headers);
+    if with_callback && status == 203 {
+        let service = ServiceError::from_response(status, &result.headers, body, request_target);
+        return Err(OperationError::service(OPERATION, service)
+            .with_stored_object(result.etag.clone(), result.hash_crc64));
+    }
+    Ok(PutObjectResult {
+        callback_result: with_callback.then(|| String::from_utf8_lossy(body).into_owned()),
+        ..result
+    })
 }
 
 /// A PutObject request: bucket, key, body and options, built with chained setters.
@@ -592,6 +603,58 @@ impl PutObjectResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn vector_response(id: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let case = crate::test_vectors::behaviour(id);
+        let response = &case["response"];
+        let headers = if response["headers"].is_null() {
+            Vec::new()
+        } else {
+            crate::test_vectors::headers(&response["headers"])
+        };
+        (
+            response["status"].as_u64().unwrap() as u16,
+            headers,
+            response["body"].as_str().unwrap().as_bytes().to_vec(),
+        )
+    }
+
+    #[test]
+    fn callback_203_is_an_error_that_says_the_object_was_stored() {
+        let (status, mut headers, body) = vector_response("resp-callback-203");
+        headers.push(("ETag".into(), "\"ABC\"".into()));
+        headers.push(("x-oss-hash-crc64ecma".into(), "42".into()));
+        let err = finish(status, headers, &body, true, "PUT b/k").unwrap_err();
+        let service = err.service_error().unwrap();
+        assert_eq!(
+            (service.status_code(), service.code()),
+            (203, "CallbackFailed")
+        );
+        assert_eq!(service.ec(), Some("0007-00000203"));
+        assert_eq!(err.request_id(), Some("REQ-CB"));
+        assert!(err.object_stored());
+        assert_eq!((err.etag(), err.hash_crc64()), (Some("\"ABC\""), Some(42)));
+        assert!(err.to_string().contains("The object was stored"), "{err}");
+    }
+
+    #[test]
+    fn without_a_callback_a_203_is_returned_as_is_like_python() {
+        let (status, headers, body) = vector_response("resp-callback-203");
+        let result = finish(status, headers, &body, false, "PUT b/k").unwrap();
+        assert_eq!(result.status_code, 203);
+        assert_eq!(result.callback_result, None);
+    }
+
+    #[test]
+    fn callback_success_returns_the_body_as_text() {
+        let case = crate::test_vectors::behaviour("resp-callback-200");
+        let (status, headers, body) = vector_response("resp-callback-200");
+        let result = finish(status, headers, &body, true, "PUT b/k").unwrap();
+        assert_eq!(
+            result.callback_result.as_deref(),
+            case["result"]["callback_result"].as_str()
+        );
+    }
 
     #[test]
     fn result_fields_come_from_the_headers_as_the_sdk_reads_them() {
