@@ -258,8 +258,10 @@ impl PutOptions {
             put("x-oss-server-side-encryption-key-id", id.clone());
         }
         if let Some(tagging) = &self.tagging {
-            Tagging::parse(tagging)?;
-            put("x-oss-tagging", tagging.clone());
+            // An empty tag set sends nothing (as Go skips empty values).
+            if !Tagging::parse(tagging)?.tags().is_empty() {
+                put("x-oss-tagging", tagging.clone());
+            }
         }
         let mut meta_bytes = 0usize;
         let mut metadata: Vec<(String, String)> = Vec::new();

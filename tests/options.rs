@@ -589,3 +589,32 @@ fn progress_starts_again_from_zero_on_a_retry() {
     assert_eq!(restarts.len(), 2, "two attempts, each from 0: {calls:?}");
     check_sequence(&calls[restarts[1]..], 100_000, true);
 }
+
+#[test]
+fn a_callback_answer_that_is_not_json_is_a_callback_failure() {
+    let (emu, client) = setup();
+    let mut server = CallbackServer::start(200, "OK");
+    let result = client.put_object(
+        PutObjectRequest::new(emu.bucket(), "cb/plain.txt")
+            .body("x")
+            .upload_callback(&Callback::new(server.url.clone(), "o=${object}")),
+    );
+    server.join();
+    let err = result.unwrap_err();
+    assert_eq!(err.service_error().unwrap().code(), "CallbackFailed");
+    assert!(err.service_error().unwrap().message().contains("json"));
+    assert!(err.object_stored());
+}
+
+#[test]
+fn an_empty_tag_set_sends_no_tagging_header() {
+    let (emu, client) = setup();
+    client
+        .put_object(
+            PutObjectRequest::new(emu.bucket(), "t")
+                .body("x")
+                .tagging(Tagging::new()),
+        )
+        .unwrap();
+    assert_eq!(emu.requests().pop().unwrap().header("x-oss-tagging"), None);
+}

@@ -35,8 +35,10 @@ const PRIVATE_KEY_PKCS8_DER: &[u8] = include_bytes!("data/callback-key.pk8.der")
 
 /// How long the emulator waits for a callback server (OSS gives it 5 seconds).
 const CALLBACK_TIMEOUT: Duration = Duration::from_secs(5);
-/// Largest callback answer passed back to the uploader.
-const MAX_CALLBACK_RESPONSE: u64 = 1024 * 1024;
+/// Largest callback answer OSS accepts (3 MB).
+const MAX_CALLBACK_RESPONSE: u64 = 3 * 1024 * 1024;
+/// Most callback URLs one request may give (OSS rule), separated by `;`.
+const MAX_CALLBACK_URLS: usize = 5;
 
 /// A parsed `x-oss-callback` (+ `x-oss-callback-var`).
 #[derive(Debug, Clone)]
@@ -94,9 +96,9 @@ pub(crate) fn parse(
         .filter(|u| !u.is_empty())
         .map(str::to_string)
         .collect();
-    if urls.is_empty() {
+    if urls.is_empty() || urls.len() > MAX_CALLBACK_URLS {
         return Err(bad_callback(
-            "The callbackUrl is missing or empty.",
+            "The callbackUrl must hold 1 to 5 URLs separated by ';'.",
             "x-oss-callback",
             callback,
         ));
@@ -251,7 +253,10 @@ impl CallbackSpec {
                         .limit(MAX_CALLBACK_RESPONSE)
                         .read_to_vec();
                     match (status, answer) {
-                        (200, Ok(answer)) => return Ok((content_type, answer)),
+                        (200, Ok(answer)) if looks_like_json(&answer) => {
+                            return Ok((content_type, answer))
+                        }
+                        (200, Ok(_)) => why = "Response body is not valid json format.".to_string(),
                         (200, Err(e)) => why = format!("reading the answer failed: {e}"),
                         (status, answer) => {
                             why = format!(
@@ -266,6 +271,14 @@ impl CallbackSpec {
         }
         Err(why)
     }
+}
+
+/// OSS wants a JSON answer from the callback server. Without a JSON parser at run time, the
+/// emulator checks the shape: an object or array after trimming whitespace.
+fn looks_like_json(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    let t = text.trim();
+    (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'))
 }
 
 /// The `authorization` value OSS puts on a callback POST: base64 of the MD5withRSA signature
@@ -352,6 +365,14 @@ mod tests {
     }
 
     #[test]
+    fn only_json_answers_count_as_success() {
+        assert!(looks_like_json(b" {\"Status\":\"OK\"}\n"));
+        assert!(looks_like_json(b"[]"));
+        assert!(!looks_like_json(b"OK"));
+        assert!(!looks_like_json(b""));
+    }
+
+    #[test]
     fn bad_headers_are_refused() {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         assert!(parse(None, None).unwrap().is_none());
@@ -359,6 +380,10 @@ mod tests {
         assert!(parse(Some(&b64("{\"callbackBody\":\"x\"}")), None).is_err());
         let cb = b64("{\"callbackUrl\":\"http://a/;http://b/\",\"callbackBody\":\"x\"}");
         assert_eq!(parse(Some(&cb), None).unwrap().unwrap().urls.len(), 2);
+        let six = b64(
+            "{\"callbackUrl\":\"http://a/;http://b/;http://c/;http://d/;http://e/;http://f/\"}",
+        );
+        assert!(parse(Some(&six), None).is_err());
         assert!(parse(Some(&cb), Some(&b64("{\"y\":\"1\"}"))).is_err());
         let typed = b64("{\"callbackUrl\":\"http://a/\",\"callbackBodyType\":\"text/plain\"}");
         assert!(parse(Some(&typed), None).is_err());
