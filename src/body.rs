@@ -140,6 +140,32 @@ impl Body {
         Ok(())
     }
 
+    /// Base64 of the MD5 of the body (the `Content-MD5` value) for bytes and files, read in
+    /// one streamed pass; `None` for streams, which can be read only once.
+    pub(crate) fn content_md5(&mut self) -> io::Result<Option<String>> {
+        use base64::Engine as _;
+        use md5::Digest as _;
+        if matches!(self.source, Source::Reader { .. }) {
+            return Ok(None);
+        }
+        let mut reader = self.attempt_reader()?;
+        let mut md5 = md5::Md5::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            md5.update(buf.get(..n).unwrap_or_default());
+        }
+        let digest: [u8; 16] = md5.finalize().into();
+        Ok(Some(
+            base64::engine::general_purpose::STANDARD.encode(digest),
+        ))
+    }
+
     /// A reader over the whole body for one attempt, rewound to the start for a retry.
     pub(crate) fn attempt_reader(&mut self) -> io::Result<AttemptReader<'_>> {
         self.prepare()?;
@@ -286,6 +312,10 @@ impl Read for AttemptReader<'_> {
 /// Progress callback: (bytes in this chunk, bytes sent so far in this attempt, total if known).
 pub type ProgressFn = dyn FnMut(u64, u64, Option<u64>) + Send;
 
+/// Largest chunk between two progress calls: reads are cut to it, so a caller gets at least
+/// one call per MiB even if the HTTP client asks for bigger reads.
+pub const PROGRESS_MAX_CHUNK: usize = 1024 * 1024;
+
 /// Counts, hashes and reports the bytes as the HTTP client reads them.
 pub(crate) struct Tracker<'a, R> {
     inner: R,
@@ -296,6 +326,8 @@ pub(crate) struct Tracker<'a, R> {
     /// The error of the local source, kept apart from socket errors so it is reported as
     /// local I/O and not retried.
     local_error: Option<io::Error>,
+    /// A call with `sent == total` was made (the final one).
+    finished: bool,
 }
 
 impl<'a, R: Read> Tracker<'a, R> {
@@ -307,6 +339,7 @@ impl<'a, R: Read> Tracker<'a, R> {
             total,
             progress,
             local_error: None,
+            finished: false,
         }
     }
 
@@ -320,6 +353,18 @@ impl<'a, R: Read> Tracker<'a, R> {
         self.sent
     }
 
+    /// After a request went out whole: makes the final progress call if the HTTP client
+    /// never read to the end (an empty body, or exactly `Content-Length` bytes).
+    pub(crate) fn finish(&mut self) {
+        if self.finished || self.total.is_some_and(|t| t != self.sent) {
+            return;
+        }
+        if let Some(progress) = self.progress.as_mut() {
+            progress(0, self.sent, Some(self.sent));
+        }
+        self.finished = true;
+    }
+
     pub(crate) fn take_local_error(&mut self) -> Option<io::Error> {
         self.local_error.take()
     }
@@ -327,6 +372,8 @@ impl<'a, R: Read> Tracker<'a, R> {
 
 impl<R: Read> Read for Tracker<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let limit = buf.len().min(PROGRESS_MAX_CHUNK);
+        let buf = buf.get_mut(..limit).unwrap_or_default();
         let n = loop {
             match self.inner.read(buf) {
                 Ok(n) => break n,
@@ -341,10 +388,19 @@ impl<R: Read> Read for Tracker<'_, R> {
         if let Some(chunk) = buf.get(..n) {
             self.crc.update(chunk);
         }
-        self.sent += n as u64;
-        if n > 0 {
-            if let Some(progress) = self.progress.as_mut() {
+        self.sent = self.sent.saturating_add(n as u64);
+        if self.finished {
+            return Ok(n);
+        }
+        if let Some(progress) = self.progress.as_mut() {
+            if n > 0 {
                 progress(n as u64, self.sent, self.total);
+                self.finished = self.total == Some(self.sent);
+            } else {
+                // End of the body: one last call whose total is what was written, also for
+                // an empty body and for a stream whose length was unknown until now.
+                progress(0, self.sent, Some(self.sent));
+                self.finished = true;
             }
         }
         Ok(n)
@@ -444,6 +500,29 @@ mod tests {
         assert_eq!(
             calls.last(),
             Some(&(100_000 - 3 * 32768, 100_000, Some(100_000)))
+        );
+    }
+
+    #[test]
+    fn tracker_reports_at_least_once_per_mib_even_for_huge_reads() {
+        let data = vec![1u8; (2 << 20) + 5];
+        let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = calls.clone();
+        let mut record = move |c: u64, s: u64, t: Option<u64>| sink.lock().unwrap().push((c, s, t));
+        let mut tracker = Tracker::new(data.as_slice(), None, Some(&mut record));
+        let mut buf = vec![0u8; 8 << 20];
+        while tracker.read(&mut buf).unwrap() > 0 {}
+        tracker.finish();
+        drop(tracker);
+        let total = data.len() as u64;
+        assert_eq!(
+            *calls.lock().unwrap(),
+            [
+                (1 << 20, 1 << 20, None),
+                (1 << 20, 2 << 20, None),
+                (5, total, None),
+                (0, total, Some(total)),
+            ]
         );
     }
 

@@ -56,6 +56,8 @@ pub(crate) struct OperationInput<'a> {
     pub bucket: &'a str,
     pub key: Option<&'a str>,
     pub headers: Vec<(String, String)>,
+    /// Query parameters, unencoded; encoded once here for both the URL and the signature.
+    pub query: Vec<(String, String)>,
     pub body: &'a mut Body,
     pub progress: Option<&'a mut ProgressFn>,
     /// Compare the CRC-64 of the sent body with `x-oss-hash-crc64ecma`.
@@ -66,6 +68,8 @@ pub(crate) struct OperationInput<'a> {
 pub(crate) struct RawResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body, up to `MAX_RESPONSE_BODY` (a callback server's answer, a 203 error).
+    pub body: Vec<u8>,
 }
 
 /// Case-insensitive header lookup shared by results and errors.
@@ -161,7 +165,23 @@ impl Client {
                 ))
             }
         };
-        let url = endpoint.url(input.bucket, input.key);
+        let raw_query = input
+            .query
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    signer::escape_query_component(k),
+                    signer::escape_query_component(v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut url = endpoint.url(input.bucket, input.key);
+        if !raw_query.is_empty() {
+            url.push('?');
+            url.push_str(&raw_query);
+        }
         let uri: http::Uri = url.parse().map_err(|e| {
             OperationError::invalid_argument(op, format!("cannot build a URL from {url:?}"))
                 .with_source(e)
@@ -184,6 +204,7 @@ impl Client {
                 &base_headers,
                 total,
                 &request_target,
+                &raw_query,
             );
             let failure = match outcome {
                 Ok(response) => return Ok(response),
@@ -221,6 +242,7 @@ impl Client {
         base_headers: &[(String, String)],
         total: Option<u64>,
         request_target: &str,
+        raw_query: &str,
     ) -> Result<RawResponse, Failure> {
         let op = input.name;
         let credentials = provider.credentials().map_err(|e| {
@@ -242,7 +264,7 @@ impl Client {
                 input.method,
                 Some(input.bucket),
                 input.key,
-                "",
+                raw_query,
                 &mut headers,
                 &ctx,
             );
@@ -269,6 +291,9 @@ impl Client {
                 )
             })?;
         let sent = self.inner.agent.run(request);
+        if sent.is_ok() {
+            tracker.finish();
+        }
         let local_error = tracker.take_local_error();
         let client_crc = tracker.crc64();
         let bytes_sent = tracker.sent();
@@ -318,18 +343,21 @@ impl Client {
             .read_to_vec();
 
         if (200..300).contains(&status) {
-            if let Err(e) = body {
-                return Err(Failure {
-                    error: OperationError::new(
-                        op,
-                        ErrorKind::Transport,
-                        format!("{request_target}: reading the response failed"),
-                    )
-                    .with_source(e)
-                    .with_request_id(request_id),
-                    retryable: true,
-                });
-            }
+            let body = match body {
+                Ok(body) => body,
+                Err(e) => {
+                    return Err(Failure {
+                        error: OperationError::new(
+                            op,
+                            ErrorKind::Transport,
+                            format!("{request_target}: reading the response failed"),
+                        )
+                        .with_source(e)
+                        .with_request_id(request_id),
+                        retryable: true,
+                    })
+                }
+            };
             if input.check_crc && !self.inner.config.disable_upload_crc64_check {
                 if let Some(server) = find_header(&response_headers, "x-oss-hash-crc64ecma") {
                     let client = client_crc.to_string();
@@ -353,6 +381,7 @@ impl Client {
             return Ok(RawResponse {
                 status,
                 headers: response_headers,
+                body,
             });
         }
 

@@ -51,6 +51,7 @@ pub struct Config {
     pub(crate) retry_max_backoff: Duration,
     pub(crate) user_agent: Option<String>,
     pub(crate) additional_headers: Vec<String>,
+    pub(crate) auto_content_md5: bool,
 }
 
 impl Default for Config {
@@ -81,6 +82,7 @@ impl Config {
             retry_max_backoff: DEFAULT_RETRY_MAX_BACKOFF,
             user_agent: None,
             additional_headers: Vec::new(),
+            auto_content_md5: false,
         }
     }
 
@@ -205,6 +207,15 @@ impl Config {
         self
     }
 
+    /// Compute and send `Content-MD5` for in-memory and file bodies that have none (off by
+    /// default, as in the official SDKs): OSS then rejects a body that changed on the way
+    /// with `InvalidDigest` before storing it. Costs one extra read of a file body; streams
+    /// of unknown content are sent without it.
+    pub fn auto_content_md5(mut self, yes: bool) -> Self {
+        self.auto_content_md5 = yes;
+        self
+    }
+
     /// The configured region, if any.
     pub fn get_region(&self) -> Option<&str> {
         self.region.as_deref()
@@ -243,6 +254,7 @@ impl fmt::Debug for Config {
             .field("retry_max_backoff", &self.retry_max_backoff)
             .field("user_agent", &self.user_agent)
             .field("additional_headers", &self.additional_headers)
+            .field("auto_content_md5", &self.auto_content_md5)
             .finish()
     }
 }

@@ -72,6 +72,15 @@ pub struct OperationError {
     source: Option<BoxError>,
     request_id: Option<String>,
     attempts: u32,
+    /// Set when OSS stored the object although the operation failed (a failed callback).
+    stored: Option<Box<StoredDespiteError>>,
+}
+
+/// What OSS said about an object it stored even though the operation reports an error.
+#[derive(Clone, Debug)]
+struct StoredDespiteError {
+    etag: Option<String>,
+    hash_crc64: Option<u64>,
 }
 
 impl OperationError {
@@ -88,6 +97,7 @@ impl OperationError {
             source: None,
             request_id: None,
             attempts: 0,
+            stored: None,
         }
     }
 
@@ -117,6 +127,53 @@ impl OperationError {
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts;
         self
+    }
+
+    /// Marks the error as "the object was stored anyway" (HTTP 203 `CallbackFailed`).
+    pub(crate) fn with_stored_object(
+        mut self,
+        etag: Option<String>,
+        hash_crc64: Option<u64>,
+    ) -> Self {
+        self.stored = Some(Box::new(StoredDespiteError { etag, hash_crc64 }));
+        self
+    }
+
+    /// True when OSS stored the object even though the operation failed: an upload callback
+    /// failed (HTTP 203 `CallbackFailed`). Do not upload again; the object is there, with
+    /// [`OperationError::etag`] and [`OperationError::hash_crc64`].
+    ///
+    /// ```
+    /// # use oss_blocking as oss;
+    /// # let emu = oss::emulator::Emulator::start().unwrap();
+    /// # let client = oss::Client::new(emu.config());
+    /// // The callback URL answers nothing: OSS stores the object and answers 203.
+    /// let callback = oss::Callback::new("http://127.0.0.1:9/unreachable", "object=${object}");
+    /// let err = client
+    ///     .put_object(
+    ///         oss::PutObjectRequest::new(emu.bucket(), "a.txt")
+    ///             .body("hi")
+    ///             .upload_callback(&callback),
+    ///     )
+    ///     .unwrap_err();
+    /// assert!(err.object_stored());
+    /// assert_eq!(err.service_error().map(|e| e.code()), Some("CallbackFailed"));
+    /// assert!(err.etag().is_some() && err.hash_crc64().is_some() && err.request_id().is_some());
+    /// assert!(emu.object(emu.bucket(), "a.txt").is_some());
+    /// ```
+    pub fn object_stored(&self) -> bool {
+        self.stored.is_some()
+    }
+
+    /// The stored object's `ETag` (quotes included), when [`OperationError::object_stored`].
+    pub fn etag(&self) -> Option<&str> {
+        self.stored.as_ref().and_then(|s| s.etag.as_deref())
+    }
+
+    /// The stored object's CRC-64 (`x-oss-hash-crc64ecma`), when
+    /// [`OperationError::object_stored`].
+    pub fn hash_crc64(&self) -> Option<u64> {
+        self.stored.as_ref().and_then(|s| s.hash_crc64)
     }
 
     /// The operation name as in the OSS API, e.g. `"PutObject"`.
@@ -180,6 +237,19 @@ impl fmt::Display for OperationError {
                 write!(f, " (request id {id})")?;
             }
         }
+        if let Some(stored) = &self.stored {
+            write!(
+                f,
+                "\n        The object was stored (ETag {}, CRC-64 {}): only the callback \
+                 failed, do not upload it again.",
+                stored.etag.as_deref().unwrap_or("unknown"),
+                stored
+                    .hash_crc64
+                    .map(|c| c.to_string())
+                    .as_deref()
+                    .unwrap_or("unknown")
+            )?;
+        }
         if self.attempts > 1 {
             write!(f, " [after {} attempts]", self.attempts)?;
         }
@@ -197,6 +267,7 @@ impl fmt::Debug for OperationError {
             .field("source", &self.source)
             .field("request_id", &self.request_id)
             .field("attempts", &self.attempts)
+            .field("stored", &self.stored)
             .finish()
     }
 }

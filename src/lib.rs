@@ -33,6 +33,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod body;
+pub mod callback;
 pub mod client;
 pub mod config;
 pub mod crc64;
@@ -42,6 +43,7 @@ pub mod emulator;
 pub(crate) mod endpoint;
 pub mod error;
 pub mod mime;
+pub mod options;
 pub mod put_object;
 pub mod signer;
 #[cfg(test)]
@@ -49,7 +51,9 @@ mod test_vectors;
 pub(crate) mod validate;
 
 pub use body::Body;
+pub use callback::Callback;
 pub use client::Client;
 pub use config::Config;
 pub use error::{ErrorKind, OperationError, ServiceError};
+pub use options::{ObjectAcl, ParseOptionError, ServerSideEncryption, StorageClass, Tagging};
 pub use put_object::{PutObjectRequest, PutObjectResult};

@@ -272,14 +272,22 @@ pub(crate) fn not_implemented(what: &str) -> ErrorReply {
     )
 }
 
-pub(crate) fn callback_failed() -> ErrorReply {
+pub(crate) fn callback_failed(why: String) -> ErrorReply {
+    ErrorReply::new(203, "CallbackFailed", why, "0007-00000203")
+}
+
+pub(crate) fn invalid_encryption_algorithm(value: &str) -> ErrorReply {
     ErrorReply::new(
-        203,
-        "CallbackFailed",
-        "Error status : 502. Response body : the callback server is unreachable \
-         (injected by the emulator).",
-        "0007-00000203",
+        400,
+        "InvalidEncryptionAlgorithmError",
+        "The encryption request you specified is not valid. Supported value: AES256/KMS/SM4",
+        "0016-00000801",
     )
+    .with("ArgumentValue", value)
+}
+
+pub(crate) fn invalid_tag(why: &str) -> ErrorReply {
+    ErrorReply::new(400, "InvalidTag", why, "0016-00000920")
 }
 
 pub(crate) fn injected(status: u16, code: &str) -> ErrorReply {

@@ -11,6 +11,7 @@
 //! [`MAX_CONNECTIONS`]), no async runtime. Objects live in memory, so keep test bodies small.
 
 mod auth;
+pub mod callback;
 mod error;
 mod http;
 mod server;
@@ -610,6 +611,12 @@ impl Emulator {
             .endpoint(self.endpoint())
             .use_path_style(true)
             .credentials_provider(self.credentials_provider())
+    }
+
+    /// The URL where the emulator serves the PEM public key of its upload-callback
+    /// signatures; its base64 is the `x-oss-pub-key-url` header of every callback POST.
+    pub fn callback_public_key_url(&self) -> String {
+        format!("{}{}", self.endpoint(), callback::PUBLIC_KEY_PATH)
     }
 
     /// Creates a bucket (nothing happens if it exists).

@@ -17,6 +17,7 @@ use md5::{Digest as _, Md5};
 use percent_encoding::percent_decode_str;
 
 use super::auth::{self, AuthInput};
+use super::callback;
 use super::error::{self, ErrorReply};
 use super::http::{self, Body, BodyReader, HeadError, RequestHead, Response};
 use super::store::{Object, PutRefused};
@@ -455,6 +456,11 @@ fn process(ex: &mut Exchange<'_, '_>, body: &mut BodyReader<'_, Reader<'_>>) -> 
     let shared = ex.shared;
     let head = ex.head;
     let (raw_path, raw_query) = head.path_and_query();
+    if head.method == "GET" && raw_path == callback::PUBLIC_KEY_PATH {
+        let mut resp = Response::new(200).header("Content-Type", "application/x-pem-file");
+        resp.body = Body::Bytes(callback::PUBLIC_KEY_PEM.as_bytes().to_vec());
+        return Outcome::Respond(resp);
+    }
     let target = match resolve_target(head.header("host"), raw_path, &shared.settings.own_host) {
         Ok(t) => t,
         Err(e) => return e.into(),
@@ -523,9 +529,21 @@ fn process(ex: &mut Exchange<'_, '_>, body: &mut BodyReader<'_, Reader<'_>>) -> 
         target.key.as_deref(),
     ) {
         ("PUT", Some(bucket), Some(key)) => {
-            if !raw_query.is_empty() {
-                return error::not_implemented("object sub-resources (query parameters on PUT)")
-                    .into();
+            // PutObject has no sub-resources; other query parameters are ignored, as OSS
+            // ignores parameters it does not know.
+            const SUB_RESOURCES: [&str; 6] = [
+                "acl",
+                "tagging",
+                "symlink",
+                "append",
+                "uploadId",
+                "partNumber",
+            ];
+            let names = raw_query
+                .split('&')
+                .map(|p| p.split('=').next().unwrap_or(""));
+            if let Some(sub) = names.into_iter().find(|n| SUB_RESOURCES.contains(n)) {
+                return error::not_implemented(&format!("the ?{sub} sub-resource")).into();
             }
             put_object(ex, body, bucket, key, put_fault)
         }
@@ -632,6 +650,48 @@ fn validate_put_headers(head: &RequestHead) -> Result<(), ErrorReply> {
             ));
         }
     }
+    let sse = head.header("x-oss-server-side-encryption");
+    if let Some(sse) = sse {
+        if !matches!(sse, "AES256" | "KMS" | "SM4") {
+            return Err(error::invalid_encryption_algorithm(sse));
+        }
+    }
+    if let Some(data) = head.header("x-oss-server-side-data-encryption") {
+        if sse != Some("KMS") || data != "SM4" {
+            return Err(error::invalid_argument(
+                "The data encryption algorithm is only SM4, and only with KMS.",
+                "x-oss-server-side-data-encryption",
+                data,
+            ));
+        }
+    }
+    if let Some(id) = head.header("x-oss-server-side-encryption-key-id") {
+        if sse != Some("KMS") {
+            return Err(error::invalid_argument(
+                "A KMS key id is only valid with KMS encryption.",
+                "x-oss-server-side-encryption-key-id",
+                id,
+            ));
+        }
+    }
+    if let Some(tagging) = head.header("x-oss-tagging") {
+        if let Err(why) = crate::options::Tagging::parse(tagging) {
+            return Err(error::invalid_tag(&why));
+        }
+    }
+    if let Some(limit) = head.header("x-oss-traffic-limit") {
+        let ok = http::parse_decimal(limit).is_some_and(|n| {
+            (crate::put_object::MIN_TRAFFIC_LIMIT..=crate::put_object::MAX_TRAFFIC_LIMIT)
+                .contains(&n)
+        });
+        if !ok {
+            return Err(error::invalid_argument(
+                "The traffic limit is out of range.",
+                "x-oss-traffic-limit",
+                limit,
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -676,6 +736,13 @@ fn put_object(
     if let Err(e) = validate_put_headers(head) {
         return e.into();
     }
+    let callback_spec = match callback::parse(
+        head.header("x-oss-callback"),
+        head.header("x-oss-callback-var"),
+    ) {
+        Ok(spec) => spec,
+        Err(e) => return e.into(),
+    };
     let max = shared.settings.max_object_size;
     let known = body.remaining_known();
     if known.is_some_and(|n| n > max) {
@@ -720,13 +787,21 @@ fn put_object(
         md5.iter().map(|b| format!("{b:02X}")).collect::<String>()
     );
     let content_md5 = base64::engine::general_purpose::STANDARD.encode(md5);
+    let size = data.len() as u64;
     let object = Object {
         data: Arc::new(data),
         headers: head
             .headers
             .iter()
             .filter(|(n, _)| is_object_header(n))
-            .cloned()
+            .map(|(n, v)| {
+                // OSS keeps user metadata keys in lowercase.
+                if n.to_ascii_lowercase().starts_with("x-oss-meta-") {
+                    (n.to_ascii_lowercase(), v.clone())
+                } else {
+                    (n.clone(), v.clone())
+                }
+            })
             .collect(),
         etag: etag.clone(),
         content_md5: content_md5.clone(),
@@ -740,8 +815,8 @@ fn put_object(
     }
 
     let mut resp = Response::new(200)
-        .header("ETag", etag)
-        .header("Content-MD5", content_md5);
+        .header("ETag", etag.clone())
+        .header("Content-MD5", content_md5.clone());
     match fault {
         Some(Fault::NoCrcHeader { .. }) => {}
         Some(Fault::WrongCrc { .. }) => {
@@ -749,8 +824,41 @@ fn put_object(
         }
         _ => resp = resp.header("x-oss-hash-crc64ecma", crc.to_string()),
     }
+    let mut callback_failure = None;
     if let Some(Fault::CallbackFailed { .. }) = fault {
-        let reply = error::callback_failed();
+        callback_failure = Some(
+            "Error status : 502. Response body : the callback server is unreachable \
+             (injected by the emulator)."
+                .to_string(),
+        );
+    } else if let Some(spec) = callback_spec {
+        let facts = callback::ObjectFacts {
+            bucket,
+            object: key,
+            etag: etag.trim_matches('"'),
+            size,
+            mime_type: head
+                .header("content-type")
+                .unwrap_or("application/octet-stream"),
+            crc64: crc,
+            content_md5: &content_md5,
+        };
+        let post_body = spec.fill(&facts);
+        let key_url = format!(
+            "http://{}{}",
+            shared.settings.own_host,
+            callback::PUBLIC_KEY_PATH
+        );
+        match spec.perform(&post_body, &key_url) {
+            Ok((content_type, answer)) => {
+                resp.headers.push(("Content-Type".into(), content_type));
+                resp.body = Body::Bytes(answer);
+            }
+            Err(why) => callback_failure = Some(why),
+        }
+    }
+    if let Some(why) = callback_failure {
+        let reply = error::callback_failed(why);
         let xml = reply.xml(&ex.request_id, &ex.host_id);
         resp.status = reply.status;
         resp.headers

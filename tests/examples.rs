@@ -1,0 +1,229 @@
+//! Every example runs, with no credentials in its environment, against the built-in emulator
+//! and exits 0 (ossput: 1 on a failed upload, 2 on a usage error), printing what a user
+//! would check.
+//!
+//! `cargo test` builds the examples before running tests; when they are missing (e.g. with
+//! `cargo test --test examples`), this builds them once with the same cargo. Each run is
+//! bounded by a timeout.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const EXAMPLES: [&str; 13] = [
+    "quickstart",
+    "put_file",
+    "put_string",
+    "put_bytes",
+    "put_stream",
+    "put_progress",
+    "put_content_type",
+    "put_tagging",
+    "put_encryption",
+    "put_all_options",
+    "put_callback",
+    "put_error_handling",
+    "ossput",
+];
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn examples_dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        // target/<profile>/deps/examples-<hash> -> target/<profile>/examples
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+        if !EXAMPLES.iter().all(|e| dir.join(e).exists()) {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--examples", "--manifest-path"])
+                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+                .status()
+                .unwrap();
+            assert!(status.success(), "cargo build --examples failed");
+        }
+        dir
+    })
+}
+
+/// Runs an example with no OSS credentials in its environment, within [`TIMEOUT`].
+fn run(name: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(examples_dir().join(name));
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key.starts_with("OSS_") || key.starts_with("ALIBABA_CLOUD_") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            panic!("example {name} did not finish within {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn ok(name: &str, args: &[&str]) -> String {
+    let out = run(name, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{name} failed: {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("built-in OSS emulator"),
+        "{name} says it uses the emulator: {stdout}"
+    );
+    stdout
+}
+
+#[test]
+fn upload_examples_succeed_against_the_emulator() {
+    for name in [
+        "quickstart",
+        "put_file",
+        "put_string",
+        "put_bytes",
+        "put_progress",
+        "put_encryption",
+    ] {
+        let stdout = ok(name, &[]);
+        assert!(stdout.contains("status code: 200"), "{name}: {stdout}");
+    }
+}
+
+#[test]
+fn option_examples_store_their_options() {
+    let stdout = ok("put_content_type", &[]);
+    assert!(
+        stdout.contains("content-type: text/html; charset=utf-8"),
+        "{stdout}"
+    );
+    let stdout = ok("put_tagging", &[]);
+    assert!(
+        stdout.contains("x-oss-tagging: owner=Ana%20%26%20Bo&note=50%25%20done"),
+        "{stdout}"
+    );
+    let stdout = ok("put_all_options", &[]);
+    for line in [
+        "x-oss-object-acl: private",
+        "x-oss-server-side-encryption: AES256",
+        "x-oss-meta-author: alice",
+        "x-oss-tagging: env=prod&team=backend",
+    ] {
+        assert!(stdout.contains(line), "{line} in {stdout}");
+    }
+    let out = run("put_encryption", &["aes256"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AES256, KMS, SM4"));
+}
+
+#[test]
+fn the_stream_example_uploads_a_body_of_unknown_length() {
+    let stdout = ok("put_stream", &[]);
+    assert!(stdout.contains("status code: 200"), "{stdout}");
+    assert!(
+        stdout.contains("from-network.bin: 262144 bytes"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_callback_example_verifies_the_signature_and_gets_the_answer() {
+    let stdout = ok("put_callback", &[]);
+    assert!(stdout.contains("signature: valid"), "{stdout}");
+    assert!(
+        stdout.contains(r#"callback result: {"Status":"OK"}"#),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_error_example_explains_each_code() {
+    let stdout = ok("put_error_handling", &[]);
+    for code in [
+        "NoSuchBucket",
+        "AccessDenied",
+        "EntityTooLarge",
+        "InvalidObjectName",
+    ] {
+        assert!(stdout.contains(code), "{code} in {stdout}");
+    }
+    assert!(stdout.contains("refused before sending"), "{stdout}");
+}
+
+#[test]
+fn ossput_uploads_reports_and_fails_with_the_right_exit_codes() {
+    let dir = std::env::temp_dir().join(format!("ossput-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("a.bin");
+    let b = dir.join("b.txt");
+    std::fs::write(&a, vec![7u8; 1_500_000]).unwrap();
+    std::fs::write(&b, "hello world").unwrap();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+
+    let stdout = ok(
+        "ossput",
+        &[
+            "--acl",
+            "private",
+            "--storage-class",
+            "IA",
+            "--tag",
+            "env=prod",
+            "--meta",
+            "author=me",
+            "--sse",
+            "AES256",
+            "--content-type",
+            "application/x-test",
+            a,
+            b,
+            "oss://mybucket/backup/",
+        ],
+    );
+    assert!(
+        stdout.contains("BYTES") && stdout.contains("CRC64"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("backup/a.bin") && stdout.contains("1500000"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"5EB63BBBE01EEED093CB22BB8F5ACDC3\"")
+            && stdout.contains("5981764153023615706"),
+        "b.txt's ETag and CRC-64 in the summary: {stdout}"
+    );
+
+    // Two files to the same key with --no-overwrite: the second fails.
+    let out = run("ossput", &["--no-overwrite", b, b, "oss://mybucket/x/"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("FileAlreadyExists") && stderr.contains("request id "),
+        "{stderr}"
+    );
+
+    let out = run("ossput", &["--acl", "public", b, "oss://mybucket/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("public-read-write"));
+    let out = run("ossput", &[b]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = run("ossput", &["--help"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: ossput"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
