@@ -27,12 +27,21 @@ pub struct Body {
     source: Source,
 }
 
+/// A reader that can be rewound: what [`Body::from_seekable`] keeps.
+pub(crate) trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
 enum Source {
     Bytes(Vec<u8>),
     File {
         file: File,
         path: Option<PathBuf>,
         /// Offset and length, read from the file when the upload starts.
+        span: Option<(u64, u64)>,
+    },
+    Seekable {
+        reader: Box<dyn ReadSeek>,
+        /// Offset and length, read from the reader when the upload starts.
         span: Option<(u64, u64)>,
     },
     Reader {
@@ -76,6 +85,26 @@ impl Body {
         }
     }
 
+    /// A reader that can seek, e.g. an `io::Cursor` or a file-like handle: uploaded from its
+    /// current position to its end, with a `Content-Length`, and rewound to that position for
+    /// each retry (the length is found by seeking to the end when the upload starts).
+    ///
+    /// ```
+    /// use oss_blocking::Body;
+    /// let mut cursor = std::io::Cursor::new(b"skip:payload".to_vec());
+    /// cursor.set_position(5);
+    /// let body = Body::from_seekable(cursor);
+    /// assert!(body.is_rewindable());
+    /// ```
+    pub fn from_seekable(reader: impl Read + Seek + Send + 'static) -> Body {
+        Body {
+            source: Source::Seekable {
+                reader: Box::new(reader),
+                span: None,
+            },
+        }
+    }
+
     /// Opens a file to upload from its start. Errors name the path.
     pub fn from_path(path: impl AsRef<Path>) -> io::Result<Body> {
         let path = path.as_ref();
@@ -103,14 +132,16 @@ impl Body {
                 Some((_, len)) => Some(*len),
                 None => file.metadata().ok().map(|m| m.len()),
             },
+            Source::Seekable { span, .. } => span.map(|(_, len)| len),
             Source::Reader { len, .. } => *len,
         }
     }
 
-    /// True when a failed attempt can be retried from the start (everything but a reader).
+    /// True when a failed attempt can be retried from the start: bytes, strings, files and
+    /// seekable readers always; a one-shot reader only until it has been read from.
     pub fn is_rewindable(&self) -> bool {
         match &self.source {
-            Source::Bytes(_) | Source::File { .. } => true,
+            Source::Bytes(_) | Source::File { .. } | Source::Seekable { .. } => true,
             Source::Reader { touched, .. } => !touched,
         }
     }
@@ -137,6 +168,14 @@ impl Body {
                 *span = Some((start, end.saturating_sub(start)));
             }
         }
+        if let Source::Seekable { reader, span } = &mut self.source {
+            if span.is_none() {
+                let start = reader.stream_position()?;
+                let end = reader.seek(SeekFrom::End(0))?;
+                reader.seek(SeekFrom::Start(start))?;
+                *span = Some((start, end.saturating_sub(start)));
+            }
+        }
         Ok(())
     }
 
@@ -152,6 +191,11 @@ impl Body {
                     None => e,
                 })?;
                 Ok(AttemptReader::File(Read::take(file, len)))
+            }
+            Source::Seekable { reader, span } => {
+                let (start, len) = span.unwrap_or((0, 0));
+                reader.seek(SeekFrom::Start(start))?;
+                Ok(AttemptReader::Seekable(Read::take(reader.as_mut(), len)))
             }
             Source::Reader {
                 reader,
@@ -184,6 +228,10 @@ impl fmt::Debug for Body {
             Source::File { path, span, .. } => f
                 .debug_struct("Body::File")
                 .field("path", path)
+                .field("span", span)
+                .finish(),
+            Source::Seekable { span, .. } => f
+                .debug_struct("Body::Seekable")
                 .field("span", span)
                 .finish(),
             Source::Reader { len, touched, .. } => f
@@ -250,6 +298,7 @@ impl From<File> for Body {
 pub(crate) enum AttemptReader<'a> {
     Bytes(&'a [u8]),
     File(io::Take<&'a mut File>),
+    Seekable(io::Take<&'a mut dyn ReadSeek>),
     Stream {
         reader: &'a mut (dyn Read + Send),
         remaining: Option<u64>,
@@ -262,6 +311,7 @@ impl Read for AttemptReader<'_> {
         match self {
             AttemptReader::Bytes(rest) => rest.read(buf),
             AttemptReader::File(file) => file.read(buf),
+            AttemptReader::Seekable(reader) => reader.read(buf),
             AttemptReader::Stream {
                 reader,
                 remaining,
@@ -341,7 +391,7 @@ impl<R: Read> Read for Tracker<'_, R> {
         if let Some(chunk) = buf.get(..n) {
             self.crc.update(chunk);
         }
-        self.sent += n as u64;
+        self.sent = self.sent.saturating_add(n as u64);
         if n > 0 {
             if let Some(progress) = self.progress.as_mut() {
                 progress(n as u64, self.sent, self.total);
@@ -390,6 +440,19 @@ mod tests {
             "a retry starts again at the original offset"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_seekable_reader_rewinds_to_its_start_offset() {
+        let mut cursor = io::Cursor::new(b"skip:payload".to_vec());
+        cursor.set_position(5);
+        let mut body = Body::from_seekable(cursor);
+        assert_eq!(body.known_length(), None, "found when the upload starts");
+        body.prepare().unwrap();
+        assert_eq!(body.known_length(), Some(7));
+        assert_eq!(drain(&mut body), b"payload");
+        assert_eq!(drain(&mut body), b"payload", "a retry sends the same bytes");
+        assert!(body.is_rewindable());
     }
 
     #[test]

@@ -47,6 +47,8 @@ struct Inner {
     user_agent: String,
     /// Server time minus local time, in milliseconds, learned from `RequestTimeTooSkewed`.
     clock_offset_ms: AtomicI64,
+    /// A TLS or proxy setting that could not be used, reported by every operation.
+    setup_error: Option<String>,
 }
 
 /// One operation as the send loop sees it.
@@ -80,7 +82,12 @@ impl Client {
     /// Builds a client. Configuration problems (no region, a malformed endpoint) are reported
     /// by the first operation, as an [`ErrorKind::InvalidArgument`] error.
     pub fn new(config: Config) -> Client {
+        let (tls, tls_error) = tls_config(&config);
+        let (proxy, proxy_error) = proxy_config(&config);
         let agent_config = ureq::Agent::config_builder()
+            .tls_config(tls)
+            // ureq's default reads HTTP(S)_PROXY; proxies are used only when asked for.
+            .proxy(proxy)
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(Some(config.connect_timeout))
@@ -106,6 +113,7 @@ impl Client {
                 config,
                 user_agent,
                 clock_offset_ms: AtomicI64::new(0),
+                setup_error: tls_error.or(proxy_error),
             }),
         }
     }
@@ -118,21 +126,11 @@ impl Client {
     /// The signing time: now, corrected by the offset learned from the server's clock.
     fn now(&self) -> SystemTime {
         let offset = self.inner.clock_offset_ms.load(Ordering::Relaxed);
-        let magnitude = Duration::from_millis(offset.unsigned_abs());
-        let now = SystemTime::now();
-        if offset >= 0 {
-            now.checked_add(magnitude).unwrap_or(now)
-        } else {
-            now.checked_sub(magnitude).unwrap_or(now)
-        }
+        apply_clock_offset(SystemTime::now(), offset)
     }
 
     fn learn_clock_offset(&self, server_time: SystemTime) {
-        let now = SystemTime::now();
-        let offset_ms = match server_time.duration_since(now) {
-            Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
-            Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
-        };
+        let offset_ms = clock_offset_ms(server_time, SystemTime::now());
         self.inner
             .clock_offset_ms
             .store(offset_ms, Ordering::Relaxed);
@@ -145,6 +143,9 @@ impl Client {
     ) -> Result<RawResponse, OperationError> {
         let op = input.name;
         let cfg = &self.inner.config;
+        if let Some(message) = &self.inner.setup_error {
+            return Err(OperationError::invalid_argument(op, message.clone()));
+        }
         let endpoint =
             endpoint::resolve(cfg).map_err(|m| OperationError::invalid_argument(op, m))?;
         let scope =
@@ -199,9 +200,8 @@ impl Client {
                     op,
                     error.kind(),
                     format!(
-                        "{error}; not retried: the body is a one-shot stream that was already \
-                         partly sent (use bytes, a file or Body::from_sized_reader over a \
-                         rewindable source to allow retries)"
+                        "{error}; could not be retried: the body is a one-shot stream that was \
+                         already read (use bytes, a file or Body::from_seekable to allow retries)"
                     ),
                 )
                 .with_request_id(error.request_id().map(str::to_string))
@@ -318,22 +318,44 @@ impl Client {
             .read_to_vec();
 
         if (200..300).contains(&status) {
-            if let Err(e) = body {
+            let body = match body {
+                Ok(body) => body,
+                Err(e) => {
+                    return Err(Failure {
+                        error: OperationError::new(
+                            op,
+                            ErrorKind::Transport,
+                            format!("{request_target}: reading the response failed"),
+                        )
+                        .with_source(e)
+                        .with_request_id(request_id),
+                        retryable: true,
+                    })
+                }
+            };
+            if input.check_crc && request_id.is_none() {
+                // Every OSS answer carries a request id: a 2xx without one came from something
+                // in the way (a captive portal, a misrouted proxy), and the upload may never
+                // have reached OSS. Reporting success would claim bytes were stored.
+                let excerpt: String = String::from_utf8_lossy(&body).chars().take(64).collect();
                 return Err(Failure {
                     error: OperationError::new(
                         op,
                         ErrorKind::Transport,
-                        format!("{request_target}: reading the response failed"),
-                    )
-                    .with_source(e)
-                    .with_request_id(request_id),
+                        format!(
+                            "{request_target}: HTTP {status} without x-oss-request-id is not an \
+                             OSS answer (body starts {excerpt:?}); the upload may not have been \
+                             stored"
+                        ),
+                    ),
                     retryable: true,
                 });
             }
             if input.check_crc && !self.inner.config.disable_upload_crc64_check {
                 if let Some(server) = find_header(&response_headers, "x-oss-hash-crc64ecma") {
                     let client = client_crc.to_string();
-                    if server.trim() != client || total.is_some_and(|t| t != bytes_sent) {
+                    if !crc_matches(server, client_crc) || total.is_some_and(|t| t != bytes_sent)
+                    {
                         return Err(Failure {
                             error: OperationError::new(
                                 op,
@@ -387,6 +409,61 @@ impl Failure {
     }
 }
 
+/// The TLS settings: the built-in Mozilla roots, or only the user's CAs; verification off only
+/// when asked for. The error names the field.
+fn tls_config(config: &Config) -> (ureq::tls::TlsConfig, Option<String>) {
+    let mut builder = ureq::tls::TlsConfig::builder();
+    let mut error = None;
+    if !config.tls_ca_pem.is_empty() {
+        let mut certs = Vec::new();
+        for pem in &config.tls_ca_pem {
+            let before = certs.len();
+            for item in ureq::tls::parse_pem(pem) {
+                match item {
+                    Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+                    Ok(_) => {}
+                    Err(_) => {
+                        error = Some(
+                            "invalid field, tls_ca_pem: the PEM data cannot be parsed".to_string(),
+                        );
+                    }
+                }
+            }
+            if certs.len() == before && error.is_none() {
+                error = Some(
+                    "invalid field, tls_ca_pem: no \"-----BEGIN CERTIFICATE-----\" block found"
+                        .to_string(),
+                );
+            }
+        }
+        builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+    }
+    if config.insecure_skip_verify {
+        builder = builder.disable_verification(true);
+    }
+    (builder.build(), error)
+}
+
+/// The proxy: the configured URL, the environment's when asked for, else none. The message
+/// leaves the URL out, since it may hold a password.
+fn proxy_config(config: &Config) -> (Option<ureq::Proxy>, Option<String>) {
+    match (&config.proxy, config.proxy_from_environment) {
+        (Some(url), _) => match ureq::Proxy::new(url) {
+            Ok(proxy) => (Some(proxy), None),
+            Err(_) => (
+                None,
+                Some(
+                    "invalid field, proxy: not a proxy URL; use scheme://host:port with scheme \
+                     http, https, socks4, socks4a, socks5 or socks5h"
+                        .to_string(),
+                ),
+            ),
+        },
+        (None, true) => (ureq::Proxy::try_from_env(), None),
+        (None, false) => (None, None),
+    }
+}
+
 /// Header names must be tokens and values must not contain control characters (a CR or LF
 /// would split the request): checked before anything is sent.
 fn validate_headers(op: &'static str, headers: &[(String, String)]) -> Result<(), OperationError> {
@@ -410,7 +487,43 @@ fn validate_headers(op: &'static str, headers: &[(String, String)]) -> Result<()
     Ok(())
 }
 
+/// Server time minus local time in milliseconds, saturating (a hostile `Date` far in the
+/// past or future cannot overflow it).
+pub(crate) fn clock_offset_ms(server_time: SystemTime, now: SystemTime) -> i64 {
+    match server_time.duration_since(now) {
+        Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+        Err(behind) => i64::try_from(behind.duration().as_millis())
+            .map(i64::saturating_neg)
+            .unwrap_or(-i64::MAX),
+    }
+}
+
+/// `now` shifted by a learned offset; left unshifted when the result is not representable.
+pub(crate) fn apply_clock_offset(now: SystemTime, offset_ms: i64) -> SystemTime {
+    let magnitude = Duration::from_millis(offset_ms.unsigned_abs());
+    let shifted = if offset_ms >= 0 {
+        now.checked_add(magnitude)
+    } else {
+        now.checked_sub(magnitude)
+    };
+    shifted.unwrap_or(now)
+}
+
+/// True when the server's `x-oss-hash-crc64ecma` value names the CRC-64 the client computed
+/// (decimal, surrounding spaces ignored, as OSS sends it).
+pub(crate) fn crc_matches(server: &str, client_crc: u64) -> bool {
+    server.trim() == client_crc.to_string()
+}
+
+/// Connection failures are retried, except those a new attempt cannot fix: a bad URL or
+/// proxy, TLS failures (rustls reports an unknown issuer, an expired certificate or a name
+/// mismatch as an I/O error of kind `InvalidData`), and a response over the size limit.
 fn is_retryable_transport(e: &ureq::Error) -> bool {
+    if let ureq::Error::Io(io) = e {
+        if io.kind() == std::io::ErrorKind::InvalidData {
+            return false;
+        }
+    }
     !matches!(
         e,
         ureq::Error::Http(_)

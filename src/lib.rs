@@ -41,6 +41,8 @@ pub mod credentials;
 pub mod emulator;
 pub(crate) mod endpoint;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mime;
 pub mod put_object;
 pub mod signer;

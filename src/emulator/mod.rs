@@ -15,6 +15,9 @@ mod error;
 mod http;
 mod server;
 mod store;
+mod tls;
+
+pub use tls::TlsFront;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
