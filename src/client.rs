@@ -333,21 +333,25 @@ impl Client {
                     })
                 }
             };
-            if input.check_crc && request_id.is_none() {
-                // Every OSS answer carries a request id: a 2xx without one came from something
-                // in the way (a captive portal, a misrouted proxy), and the upload may never
-                // have reached OSS. Reporting success would claim bytes were stored.
+            let missing = ["x-oss-request-id", "ETag"]
+                .into_iter()
+                .find(|name| find_header(&response_headers, name).is_none());
+            if let (true, Some(missing)) = (input.check_crc, missing) {
+                // OSS answers a stored upload with a request id and an ETag: a 2xx without
+                // them came from something in the way (a captive portal, a misrouted proxy)
+                // and the bytes may never have reached OSS. Success would be a false claim.
                 let excerpt: String = String::from_utf8_lossy(&body).chars().take(64).collect();
                 return Err(Failure {
                     error: OperationError::new(
                         op,
                         ErrorKind::Transport,
                         format!(
-                            "{request_target}: HTTP {status} without x-oss-request-id is not an \
-                             OSS answer (body starts {excerpt:?}); the upload may not have been \
-                             stored"
+                            "{request_target}: HTTP {status} without {missing} is not an OSS \
+                             upload answer (body starts {excerpt:?}); the object may not have \
+                             been stored"
                         ),
-                    ),
+                    )
+                    .with_request_id(request_id),
                     retryable: true,
                 });
             }
