@@ -358,8 +358,7 @@ impl Client {
             if input.check_crc && !self.inner.config.disable_upload_crc64_check {
                 if let Some(server) = find_header(&response_headers, "x-oss-hash-crc64ecma") {
                     let client = client_crc.to_string();
-                    if !crc_matches(server, client_crc) || total.is_some_and(|t| t != bytes_sent)
-                    {
+                    if !crc_matches(server, client_crc) || total.is_some_and(|t| t != bytes_sent) {
                         return Err(Failure {
                             error: OperationError::new(
                                 op,

@@ -334,7 +334,10 @@ mod tests {
         let text = format!("{cfg:?}");
         assert!(!text.contains("s3cret"), "{text}");
         assert!(!text.contains("alice"), "{text}");
-        assert!(text.contains("http://<redacted>@proxy.example:3128/"), "{text}");
+        assert!(
+            text.contains("http://<redacted>@proxy.example:3128/"),
+            "{text}"
+        );
         assert_eq!(redact_userinfo("proxy:8080"), "proxy:8080");
         assert_eq!(redact_userinfo("u:p@proxy:8080"), "<redacted>@proxy:8080");
     }

@@ -38,7 +38,12 @@ pub fn error_response(data: &[u8]) {
     let error = ServiceError::from_response(status, &headers, body, "PUT http://127.0.0.1/b/k");
     let _ = error.to_string();
     let _ = format!("{error:?}");
-    let _ = (error.code(), error.message(), error.request_id(), error.ec());
+    let _ = (
+        error.code(),
+        error.message(),
+        error.request_id(),
+        error.ec(),
+    );
     if let Some(time) = error.timestamp() {
         let _ = crate::client::clock_offset_ms(time, std::time::SystemTime::now());
     }

@@ -182,7 +182,11 @@ fn a_reset_mid_body_is_retried_from_the_start_for_bytes_files_and_seekable_reade
         let stored = emu.object(emu.bucket(), "reset.bin").unwrap();
         assert!(stored.data == data, "{what}: stored bytes differ");
         // The CRC restarted with the attempt: had it run on, the check would have failed.
-        assert_eq!(result.hash_crc64, Some(oss::crc64::checksum(&data)), "{what}");
+        assert_eq!(
+            result.hash_crc64,
+            Some(oss::crc64::checksum(&data)),
+            "{what}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -254,8 +258,9 @@ fn each_attempt_fetches_credentials_and_is_signed_again() {
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     let requests = emu.requests();
     assert_eq!(requests.len(), 3);
-    assert!(requests.iter().all(|r| r.header("authorization").is_some()
-        && r.header("x-oss-date").is_some()));
+    assert!(requests
+        .iter()
+        .all(|r| r.header("authorization").is_some() && r.header("x-oss-date").is_some()));
 }
 
 fn signing_time(request: &oss::emulator::RecordedRequest) -> SystemTime {
@@ -273,7 +278,11 @@ fn request_time_too_skewed_learns_the_server_clock_and_keeps_it() {
             .put_object(PutObjectRequest::new(emu.bucket(), "skew.txt").body("x"))
             .unwrap();
         let requests = emu.requests();
-        assert_eq!(requests.len(), 2, "offset {offset}: one 403, then the retry");
+        assert_eq!(
+            requests.len(),
+            2,
+            "offset {offset}: one 403, then the retry"
+        );
         assert_eq!(requests[0].status, Some(403));
         assert_eq!(requests[1].status, Some(200));
         // The retry was signed with the server's time, not the local one (a wide margin:
@@ -306,7 +315,10 @@ fn a_missing_crc_header_is_success_without_a_crc() {
         .unwrap();
     assert_eq!(result.hash_crc64, None);
     assert_eq!(emu.request_count(), 1);
-    assert_eq!(emu.object(emu.bucket(), "nocrc.txt").unwrap().data, b"hello");
+    assert_eq!(
+        emu.object(emu.bucket(), "nocrc.txt").unwrap().data,
+        b"hello"
+    );
 }
 
 #[test]
@@ -535,7 +547,10 @@ struct FailingReader {
 impl Read for FailingReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "disk says no"));
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "disk says no",
+            ));
         }
         let n = buf.len().min(self.left);
         buf[..n].fill(b'a');

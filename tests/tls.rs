@@ -32,9 +32,16 @@ fn an_unknown_ca_is_refused_by_default_and_nothing_is_stored() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
     let text = format!("{err} {err:?}").to_lowercase();
-    assert!(text.contains("certificate") || text.contains("issuer"), "{text}");
+    assert!(
+        text.contains("certificate") || text.contains("issuer"),
+        "{text}"
+    );
     assert_eq!(err.attempts(), 1, "a certificate failure is not retried");
-    assert_eq!(emu.request_count(), 0, "no request got through the handshake");
+    assert_eq!(
+        emu.request_count(),
+        0,
+        "no request got through the handshake"
+    );
     assert!(emu.object(emu.bucket(), "tls.txt").is_none());
 }
 

@@ -96,8 +96,9 @@ impl fmt::Debug for StoredObject {
     }
 }
 
-/// One request as it arrived, so tests can assert what went on the wire.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One request as it arrived, so tests can assert what went on the wire. `Debug` redacts the
+/// `Authorization` and `x-oss-security-token` values.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordedRequest {
     /// The method, e.g. `PUT`.
@@ -113,6 +114,31 @@ pub struct RecordedRequest {
     /// The status answered, or `None` when the connection was dropped without an answer
     /// ([`Fault::ResetAfter`], or the client went away).
     pub status: Option<u16>,
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let secret = name.eq_ignore_ascii_case("authorization")
+                    || name.eq_ignore_ascii_case("x-oss-security-token");
+                (
+                    name.as_str(),
+                    if secret { "<redacted>" } else { value.as_str() },
+                )
+            })
+            .collect();
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body_len", &self.body_len)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 impl RecordedRequest {

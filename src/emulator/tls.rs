@@ -60,8 +60,7 @@ impl TlsFront {
         let certs = CertificateDer::pem_slice_iter(cert_chain_pem)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| invalid("certificate chain", &e))?;
-        let key =
-            PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| invalid("private key", &e))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| invalid("private key", &e))?;
         let config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
