@@ -3,6 +3,11 @@
 //!
 //! Messages never contain the access key secret or the security token: they are built from
 //! the request's method, URL and the response, never from signed headers.
+// Network and user data pass through here: no panicking index or arithmetic.
+#![cfg_attr(
+    not(test),
+    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
 
 use std::fmt;
 use std::time::SystemTime;
@@ -507,7 +512,7 @@ fn parse_error_document(body: &[u8]) -> (String, String, Vec<(String, String)>) 
 fn element_text(text: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
-    let start = text.find(&open)? + open.len();
+    let start = text.find(&open)?.checked_add(open.len())?;
     let rest = text.get(start..)?;
     let end = rest.find(&close)?;
     rest.get(..end).map(str::to_string)

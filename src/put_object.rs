@@ -3,6 +3,11 @@
 //! This module turns a [`PutObjectRequest`] into an operation for the client's send loop and
 //! the response into a [`PutObjectResult`]; the loop itself (signing, retries, CRC) lives in
 //! [`crate::client`].
+// Network and user data pass through here: no panicking index or arithmetic.
+#![cfg_attr(
+    not(test),
+    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
 
 use std::fmt;
 
@@ -57,7 +62,8 @@ impl Client {
                 .map_err(|m| OperationError::invalid_argument(OPERATION, m))?;
         }
 
-        let mut headers: Vec<(String, String)> = Vec::with_capacity(extra_headers.len() + 4);
+        let mut headers: Vec<(String, String)> =
+            Vec::with_capacity(extra_headers.len().saturating_add(4));
         let content_type =
             content_type.unwrap_or_else(|| mime::content_type_for_key(&key).to_string());
         headers.push(("Content-Type".to_string(), content_type));
