@@ -607,6 +607,45 @@ mod tests {
     }
 
     #[test]
+    fn clock_offsets_saturate_and_round_trip() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ahead = now + Duration::from_secs(1200);
+        assert_eq!(clock_offset_ms(ahead, now), 1_200_000);
+        assert_eq!(clock_offset_ms(now, ahead), -1_200_000);
+        assert_eq!(apply_clock_offset(now, 1_200_000), ahead);
+        assert_eq!(apply_clock_offset(ahead, -1_200_000), now);
+        // A hostile Date far away cannot overflow, and an unrepresentable shift is ignored.
+        let far = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
+        assert!(clock_offset_ms(far, UNIX_EPOCH) > 0);
+        assert!(clock_offset_ms(UNIX_EPOCH, far) < 0);
+        for extreme in [i64::MIN, i64::MAX] {
+            let _ = apply_clock_offset(now, extreme); // must not panic
+        }
+    }
+
+    #[test]
+    fn crc_values_compare_as_oss_sends_them() {
+        assert!(crc_matches("5981764153023615706", 5981764153023615706));
+        assert!(crc_matches(" 5981764153023615706 ", 5981764153023615706));
+        assert!(!crc_matches("5981764153023615707", 5981764153023615706));
+        assert!(!crc_matches("", 0));
+        assert!(!crc_matches("0x0", 0));
+    }
+
+    #[test]
+    fn backoff_ceiling_starts_at_twice_the_base_and_is_capped() {
+        let cfg = Config::load_default()
+            .retry_base_delay(Duration::from_millis(200))
+            .retry_max_backoff(Duration::from_millis(500));
+        for _ in 0..200 {
+            assert!(backoff_delay(1, &cfg) < Duration::from_millis(400));
+            assert!(backoff_delay(3, &cfg) < Duration::from_millis(500));
+        }
+        let zero = Config::load_default().retry_base_delay(Duration::ZERO);
+        assert_eq!(backoff_delay(5, &zero), Duration::ZERO);
+    }
+
+    #[test]
     fn random_unit_is_in_range() {
         for _ in 0..1000 {
             let x = random_unit();

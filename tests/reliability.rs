@@ -571,3 +571,43 @@ fn a_local_read_error_is_not_retried() {
     assert!(emu.request_count() <= 1);
     assert!(emu.object(emu.bucket(), "io.txt").is_none());
 }
+
+#[test]
+fn a_server_that_never_completes_the_connection_hits_the_connect_timeout() {
+    // A listener that never accepts: once its accept queue is full, the kernel drops new
+    // SYNs and a connect hangs. Fill the queue (bounded), then connect through the client.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    let mut full = false;
+    for _ in 0..2000 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => {
+                full = true;
+                break;
+            }
+        }
+    }
+    if !full {
+        eprintln!(
+            "the accept queue never filled ({} connections): skipped",
+            held.len()
+        );
+        return;
+    }
+    let emu = Emulator::start().unwrap();
+    let client = Client::new(
+        fast(emu.config())
+            .endpoint(format!("http://{addr}"))
+            .connect_timeout(Duration::from_millis(300))
+            .retry_max_attempts(2),
+    );
+    let err = client
+        .put_object(PutObjectRequest::new(emu.bucket(), "c.txt").body("x"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(err.attempts(), 2, "a connect timeout is retried");
+    assert_eq!(emu.request_count(), 0);
+}
