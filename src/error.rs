@@ -372,6 +372,22 @@ impl ServiceError {
     }
 }
 
+/// Headers for `Debug` output, with the values of `Authorization` and `x-oss-security-token`
+/// replaced, so a request a user filled by hand never prints a signature or a token.
+pub(crate) fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let secret = name.eq_ignore_ascii_case("authorization")
+                || name.eq_ignore_ascii_case("x-oss-security-token");
+            (
+                name.as_str(),
+                if secret { "<redacted>" } else { value.as_str() },
+            )
+        })
+        .collect()
+}
+
 /// Replaces the value of every `x-oss-security-token` line of a canonical request.
 fn redact_token_lines(text: &str) -> String {
     text.split('\n')
@@ -403,7 +419,7 @@ impl fmt::Debug for ServiceError {
             .field("host_id", &self.host_id)
             .field("fields", &fields)
             .field("raw_body_len", &self.raw_body.len())
-            .field("headers", &self.headers)
+            .field("headers", &redacted_headers(&self.headers))
             .field("timestamp", &self.timestamp)
             .field("request_target", &self.request_target)
             .finish()

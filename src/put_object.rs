@@ -219,7 +219,7 @@ impl fmt::Debug for PutObjectRequest {
             .field("body", &self.body)
             .field("content_type", &self.content_type)
             .field("forbid_overwrite", &self.forbid_overwrite)
-            .field("headers", &self.headers)
+            .field("headers", &crate::error::redacted_headers(&self.headers))
             .field("progress", &self.progress.as_ref().map(|_| "<fn>"))
             .finish()
     }

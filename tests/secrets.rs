@@ -81,10 +81,14 @@ fn types_holding_secrets_never_print_them() {
     assert!(!format!("{cfg:?}").contains("proxy-password"));
     let client = Client::new(emu.config().credentials_provider(provider));
     check_debug("Client", &client);
-    check_debug(
-        "PutObjectRequest",
-        &PutObjectRequest::new("bucket", "key").body("data"),
-    );
+    let request = PutObjectRequest::new("bucket", "key")
+        .body("data")
+        .header("x-oss-security-token", TOKEN)
+        .header(
+            "Authorization",
+            format!("OSS4-HMAC-SHA256 Credential=x,Signature={SECRET}"),
+        );
+    check_debug("PutObjectRequest", &request);
 }
 
 #[test]
