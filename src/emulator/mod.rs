@@ -118,23 +118,11 @@ pub struct RecordedRequest {
 
 impl fmt::Debug for RecordedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let secret = name.eq_ignore_ascii_case("authorization")
-                    || name.eq_ignore_ascii_case("x-oss-security-token");
-                (
-                    name.as_str(),
-                    if secret { "<redacted>" } else { value.as_str() },
-                )
-            })
-            .collect();
         f.debug_struct("RecordedRequest")
             .field("method", &self.method)
             .field("path", &self.path)
             .field("query", &self.query)
-            .field("headers", &headers)
+            .field("headers", &crate::error::redacted_headers(&self.headers))
             .field("body_len", &self.body_len)
             .field("status", &self.status)
             .finish()
