@@ -4,6 +4,11 @@
 //! it can be rewound for a retry (everything but a one-shot reader). The tracker wraps the
 //! attempt's reader: it updates the CRC-64 and the progress callback as the HTTP client pulls
 //! the bytes, so the data is read once and never buffered whole.
+// Network and user data pass through here: no panicking index or arithmetic.
+#![cfg_attr(
+    not(test),
+    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
 
 use std::fmt;
 use std::fs::File;
@@ -27,12 +32,21 @@ pub struct Body {
     source: Source,
 }
 
+/// A reader that can be rewound: what [`Body::from_seekable`] keeps.
+pub(crate) trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
 enum Source {
     Bytes(Vec<u8>),
     File {
         file: File,
         path: Option<PathBuf>,
         /// Offset and length, read from the file when the upload starts.
+        span: Option<(u64, u64)>,
+    },
+    Seekable {
+        reader: Box<dyn ReadSeek>,
+        /// Offset and length, read from the reader when the upload starts.
         span: Option<(u64, u64)>,
     },
     Reader {
@@ -76,6 +90,26 @@ impl Body {
         }
     }
 
+    /// A reader that can seek, e.g. an `io::Cursor` or a file-like handle: uploaded from its
+    /// current position to its end, with a `Content-Length`, and rewound to that position for
+    /// each retry (the length is found by seeking to the end when the upload starts).
+    ///
+    /// ```
+    /// use oss_blocking::Body;
+    /// let mut cursor = std::io::Cursor::new(b"skip:payload".to_vec());
+    /// cursor.set_position(5);
+    /// let body = Body::from_seekable(cursor);
+    /// assert!(body.is_rewindable());
+    /// ```
+    pub fn from_seekable(reader: impl Read + Seek + Send + 'static) -> Body {
+        Body {
+            source: Source::Seekable {
+                reader: Box::new(reader),
+                span: None,
+            },
+        }
+    }
+
     /// Opens a file to upload from its start. Errors name the path.
     pub fn from_path(path: impl AsRef<Path>) -> io::Result<Body> {
         let path = path.as_ref();
@@ -103,14 +137,16 @@ impl Body {
                 Some((_, len)) => Some(*len),
                 None => file.metadata().ok().map(|m| m.len()),
             },
+            Source::Seekable { span, .. } => span.map(|(_, len)| len),
             Source::Reader { len, .. } => *len,
         }
     }
 
-    /// True when a failed attempt can be retried from the start (everything but a reader).
+    /// True when a failed attempt can be retried from the start: bytes, strings, files and
+    /// seekable readers always; a one-shot reader only until it has been read from.
     pub fn is_rewindable(&self) -> bool {
         match &self.source {
-            Source::Bytes(_) | Source::File { .. } => true,
+            Source::Bytes(_) | Source::File { .. } | Source::Seekable { .. } => true,
             Source::Reader { touched, .. } => !touched,
         }
     }
@@ -134,6 +170,14 @@ impl Body {
                 };
                 let start = file.stream_position().map_err(describe)?;
                 let end = file.metadata().map_err(describe)?.len();
+                *span = Some((start, end.saturating_sub(start)));
+            }
+        }
+        if let Source::Seekable { reader, span } = &mut self.source {
+            if span.is_none() {
+                let start = reader.stream_position()?;
+                let end = reader.seek(SeekFrom::End(0))?;
+                reader.seek(SeekFrom::Start(start))?;
                 *span = Some((start, end.saturating_sub(start)));
             }
         }
@@ -179,6 +223,11 @@ impl Body {
                 })?;
                 Ok(AttemptReader::File(Read::take(file, len)))
             }
+            Source::Seekable { reader, span } => {
+                let (start, len) = span.unwrap_or((0, 0));
+                reader.seek(SeekFrom::Start(start))?;
+                Ok(AttemptReader::Seekable(Read::take(reader.as_mut(), len)))
+            }
             Source::Reader {
                 reader,
                 len,
@@ -210,6 +259,10 @@ impl fmt::Debug for Body {
             Source::File { path, span, .. } => f
                 .debug_struct("Body::File")
                 .field("path", path)
+                .field("span", span)
+                .finish(),
+            Source::Seekable { span, .. } => f
+                .debug_struct("Body::Seekable")
                 .field("span", span)
                 .finish(),
             Source::Reader { len, touched, .. } => f
@@ -276,6 +329,7 @@ impl From<File> for Body {
 pub(crate) enum AttemptReader<'a> {
     Bytes(&'a [u8]),
     File(io::Take<&'a mut File>),
+    Seekable(io::Take<&'a mut dyn ReadSeek>),
     Stream {
         reader: &'a mut (dyn Read + Send),
         remaining: Option<u64>,
@@ -288,6 +342,7 @@ impl Read for AttemptReader<'_> {
         match self {
             AttemptReader::Bytes(rest) => rest.read(buf),
             AttemptReader::File(file) => file.read(buf),
+            AttemptReader::Seekable(reader) => reader.read(buf),
             AttemptReader::Stream {
                 reader,
                 remaining,
@@ -446,6 +501,19 @@ mod tests {
             "a retry starts again at the original offset"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_seekable_reader_rewinds_to_its_start_offset() {
+        let mut cursor = io::Cursor::new(b"skip:payload".to_vec());
+        cursor.set_position(5);
+        let mut body = Body::from_seekable(cursor);
+        assert_eq!(body.known_length(), None, "found when the upload starts");
+        body.prepare().unwrap();
+        assert_eq!(body.known_length(), Some(7));
+        assert_eq!(drain(&mut body), b"payload");
+        assert_eq!(drain(&mut body), b"payload", "a retry sends the same bytes");
+        assert!(body.is_rewindable());
     }
 
     #[test]

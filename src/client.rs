@@ -4,6 +4,11 @@
 //! through the body tracker (CRC-64 + progress in the same pass), then classify the response:
 //! success, a retryable failure (5xx, 401, 408, 429, `RequestTimeTooSkewed`, `BadRequest`,
 //! connection errors, CRC mismatch) or a final one.
+// Network and user data pass through here: no panicking index or arithmetic.
+#![cfg_attr(
+    not(test),
+    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
 
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -47,6 +52,8 @@ struct Inner {
     user_agent: String,
     /// Server time minus local time, in milliseconds, learned from `RequestTimeTooSkewed`.
     clock_offset_ms: AtomicI64,
+    /// A TLS or proxy setting that could not be used, reported by every operation.
+    setup_error: Option<String>,
 }
 
 /// One operation as the send loop sees it.
@@ -84,7 +91,12 @@ impl Client {
     /// Builds a client. Configuration problems (no region, a malformed endpoint) are reported
     /// by the first operation, as an [`ErrorKind::InvalidArgument`] error.
     pub fn new(config: Config) -> Client {
+        let (tls, tls_error) = tls_config(&config);
+        let (proxy, proxy_error) = proxy_config(&config);
         let agent_config = ureq::Agent::config_builder()
+            .tls_config(tls)
+            // ureq's default reads HTTP(S)_PROXY; proxies are used only when asked for.
+            .proxy(proxy)
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(Some(config.connect_timeout))
@@ -110,6 +122,7 @@ impl Client {
                 config,
                 user_agent,
                 clock_offset_ms: AtomicI64::new(0),
+                setup_error: tls_error.or(proxy_error),
             }),
         }
     }
@@ -122,21 +135,11 @@ impl Client {
     /// The signing time: now, corrected by the offset learned from the server's clock.
     fn now(&self) -> SystemTime {
         let offset = self.inner.clock_offset_ms.load(Ordering::Relaxed);
-        let magnitude = Duration::from_millis(offset.unsigned_abs());
-        let now = SystemTime::now();
-        if offset >= 0 {
-            now.checked_add(magnitude).unwrap_or(now)
-        } else {
-            now.checked_sub(magnitude).unwrap_or(now)
-        }
+        apply_clock_offset(SystemTime::now(), offset)
     }
 
     fn learn_clock_offset(&self, server_time: SystemTime) {
-        let now = SystemTime::now();
-        let offset_ms = match server_time.duration_since(now) {
-            Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
-            Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
-        };
+        let offset_ms = clock_offset_ms(server_time, SystemTime::now());
         self.inner
             .clock_offset_ms
             .store(offset_ms, Ordering::Relaxed);
@@ -149,6 +152,9 @@ impl Client {
     ) -> Result<RawResponse, OperationError> {
         let op = input.name;
         let cfg = &self.inner.config;
+        if let Some(message) = &self.inner.setup_error {
+            return Err(OperationError::invalid_argument(op, message.clone()));
+        }
         let endpoint =
             endpoint::resolve(cfg).map_err(|m| OperationError::invalid_argument(op, m))?;
         let scope =
@@ -195,7 +201,7 @@ impl Client {
 
         let mut attempt = 0u32;
         loop {
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
             let outcome = self.attempt(
                 &mut input,
                 provider,
@@ -220,9 +226,8 @@ impl Client {
                     op,
                     error.kind(),
                     format!(
-                        "{error}; not retried: the body is a one-shot stream that was already \
-                         partly sent (use bytes, a file or Body::from_sized_reader over a \
-                         rewindable source to allow retries)"
+                        "{error}; could not be retried: the body is a one-shot stream that was \
+                         already read (use bytes, a file or Body::from_seekable to allow retries)"
                     ),
                 )
                 .with_request_id(error.request_id().map(str::to_string))
@@ -358,10 +363,32 @@ impl Client {
                     })
                 }
             };
+            let missing = ["x-oss-request-id", "ETag"]
+                .into_iter()
+                .find(|name| find_header(&response_headers, name).is_none());
+            if let (true, Some(missing)) = (input.check_crc, missing) {
+                // OSS answers a stored upload with a request id and an ETag: a 2xx without
+                // them came from something in the way (a captive portal, a misrouted proxy)
+                // and the bytes may never have reached OSS. Success would be a false claim.
+                let excerpt: String = String::from_utf8_lossy(&body).chars().take(64).collect();
+                return Err(Failure {
+                    error: OperationError::new(
+                        op,
+                        ErrorKind::Transport,
+                        format!(
+                            "{request_target}: HTTP {status} without {missing} is not an OSS \
+                             upload answer (body starts {excerpt:?}); the object may not have \
+                             been stored"
+                        ),
+                    )
+                    .with_request_id(request_id),
+                    retryable: true,
+                });
+            }
             if input.check_crc && !self.inner.config.disable_upload_crc64_check {
                 if let Some(server) = find_header(&response_headers, "x-oss-hash-crc64ecma") {
                     let client = client_crc.to_string();
-                    if server.trim() != client || total.is_some_and(|t| t != bytes_sent) {
+                    if !crc_matches(server, client_crc) || total.is_some_and(|t| t != bytes_sent) {
                         return Err(Failure {
                             error: OperationError::new(
                                 op,
@@ -416,6 +443,61 @@ impl Failure {
     }
 }
 
+/// The TLS settings: the built-in Mozilla roots, or only the user's CAs; verification off only
+/// when asked for. The error names the field.
+fn tls_config(config: &Config) -> (ureq::tls::TlsConfig, Option<String>) {
+    let mut builder = ureq::tls::TlsConfig::builder();
+    let mut error = None;
+    if !config.tls_ca_pem.is_empty() {
+        let mut certs = Vec::new();
+        for pem in &config.tls_ca_pem {
+            let before = certs.len();
+            for item in ureq::tls::parse_pem(pem) {
+                match item {
+                    Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+                    Ok(_) => {}
+                    Err(_) => {
+                        error = Some(
+                            "invalid field, tls_ca_pem: the PEM data cannot be parsed".to_string(),
+                        );
+                    }
+                }
+            }
+            if certs.len() == before && error.is_none() {
+                error = Some(
+                    "invalid field, tls_ca_pem: no \"-----BEGIN CERTIFICATE-----\" block found"
+                        .to_string(),
+                );
+            }
+        }
+        builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+    }
+    if config.insecure_skip_verify {
+        builder = builder.disable_verification(true);
+    }
+    (builder.build(), error)
+}
+
+/// The proxy: the configured URL, the environment's when asked for, else none. The message
+/// leaves the URL out, since it may hold a password.
+fn proxy_config(config: &Config) -> (Option<ureq::Proxy>, Option<String>) {
+    match (&config.proxy, config.proxy_from_environment) {
+        (Some(url), _) => match ureq::Proxy::new(url) {
+            Ok(proxy) => (Some(proxy), None),
+            Err(_) => (
+                None,
+                Some(
+                    "invalid field, proxy: not a proxy URL; use scheme://host:port with scheme \
+                     http, https, socks4, socks4a, socks5 or socks5h"
+                        .to_string(),
+                ),
+            ),
+        },
+        (None, true) => (ureq::Proxy::try_from_env(), None),
+        (None, false) => (None, None),
+    }
+}
+
 /// Header names must be tokens and values must not contain control characters (a CR or LF
 /// would split the request): checked before anything is sent.
 fn validate_headers(op: &'static str, headers: &[(String, String)]) -> Result<(), OperationError> {
@@ -439,7 +521,43 @@ fn validate_headers(op: &'static str, headers: &[(String, String)]) -> Result<()
     Ok(())
 }
 
+/// Server time minus local time in milliseconds, saturating (a hostile `Date` far in the
+/// past or future cannot overflow it).
+pub(crate) fn clock_offset_ms(server_time: SystemTime, now: SystemTime) -> i64 {
+    match server_time.duration_since(now) {
+        Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+        Err(behind) => i64::try_from(behind.duration().as_millis())
+            .map(i64::saturating_neg)
+            .unwrap_or(-i64::MAX),
+    }
+}
+
+/// `now` shifted by a learned offset; left unshifted when the result is not representable.
+pub(crate) fn apply_clock_offset(now: SystemTime, offset_ms: i64) -> SystemTime {
+    let magnitude = Duration::from_millis(offset_ms.unsigned_abs());
+    let shifted = if offset_ms >= 0 {
+        now.checked_add(magnitude)
+    } else {
+        now.checked_sub(magnitude)
+    };
+    shifted.unwrap_or(now)
+}
+
+/// True when the server's `x-oss-hash-crc64ecma` value names the CRC-64 the client computed
+/// (decimal, surrounding spaces ignored, as OSS sends it).
+pub(crate) fn crc_matches(server: &str, client_crc: u64) -> bool {
+    server.trim() == client_crc.to_string()
+}
+
+/// Connection failures are retried, except those a new attempt cannot fix: a bad URL or
+/// proxy, TLS failures (rustls reports an unknown issuer, an expired certificate or a name
+/// mismatch as an I/O error of kind `InvalidData`), and a response over the size limit.
 fn is_retryable_transport(e: &ureq::Error) -> bool {
+    if let ureq::Error::Io(io) = e {
+        if io.kind() == std::io::ErrorKind::InvalidData {
+            return false;
+        }
+    }
     !matches!(
         e,
         ureq::Error::Http(_)
@@ -512,6 +630,45 @@ mod tests {
                 assert!(backoff_delay(retry, &cfg) < ceiling.max(Duration::from_nanos(1)));
             }
         }
+    }
+
+    #[test]
+    fn clock_offsets_saturate_and_round_trip() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ahead = now + Duration::from_secs(1200);
+        assert_eq!(clock_offset_ms(ahead, now), 1_200_000);
+        assert_eq!(clock_offset_ms(now, ahead), -1_200_000);
+        assert_eq!(apply_clock_offset(now, 1_200_000), ahead);
+        assert_eq!(apply_clock_offset(ahead, -1_200_000), now);
+        // A hostile Date far away cannot overflow, and an unrepresentable shift is ignored.
+        let far = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
+        assert!(clock_offset_ms(far, UNIX_EPOCH) > 0);
+        assert!(clock_offset_ms(UNIX_EPOCH, far) < 0);
+        for extreme in [i64::MIN, i64::MAX] {
+            let _ = apply_clock_offset(now, extreme); // must not panic
+        }
+    }
+
+    #[test]
+    fn crc_values_compare_as_oss_sends_them() {
+        assert!(crc_matches("5981764153023615706", 5981764153023615706));
+        assert!(crc_matches(" 5981764153023615706 ", 5981764153023615706));
+        assert!(!crc_matches("5981764153023615707", 5981764153023615706));
+        assert!(!crc_matches("", 0));
+        assert!(!crc_matches("0x0", 0));
+    }
+
+    #[test]
+    fn backoff_ceiling_starts_at_twice_the_base_and_is_capped() {
+        let cfg = Config::load_default()
+            .retry_base_delay(Duration::from_millis(200))
+            .retry_max_backoff(Duration::from_millis(500));
+        for _ in 0..200 {
+            assert!(backoff_delay(1, &cfg) < Duration::from_millis(400));
+            assert!(backoff_delay(3, &cfg) < Duration::from_millis(500));
+        }
+        let zero = Config::load_default().retry_base_delay(Duration::ZERO);
+        assert_eq!(backoff_delay(5, &zero), Duration::ZERO);
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //!
 //! Defaults follow the official Python SDK v2 `Config.load_default()`: signature V4,
 //! connect timeout 10 s, read/write timeout 20 s, 3 attempts, CRC-64 check on.
+// Network and user data pass through here: no panicking index or arithmetic.
+#![cfg_attr(
+    not(test),
+    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
 
 use std::fmt;
 use std::sync::Arc;
@@ -52,6 +57,10 @@ pub struct Config {
     pub(crate) user_agent: Option<String>,
     pub(crate) additional_headers: Vec<String>,
     pub(crate) auto_content_md5: bool,
+    pub(crate) proxy: Option<String>,
+    pub(crate) proxy_from_environment: bool,
+    pub(crate) tls_ca_pem: Vec<Vec<u8>>,
+    pub(crate) insecure_skip_verify: bool,
 }
 
 impl Default for Config {
@@ -83,6 +92,10 @@ impl Config {
             user_agent: None,
             additional_headers: Vec::new(),
             auto_content_md5: false,
+            proxy: None,
+            proxy_from_environment: false,
+            tls_ca_pem: Vec::new(),
+            insecure_skip_verify: false,
         }
     }
 
@@ -216,6 +229,59 @@ impl Config {
         self
     }
 
+    /// Send every request through this proxy, e.g. `http://proxy.example:3128`,
+    /// `http://user:pass@proxy.example:3128` or `socks5://127.0.0.1:1080` (https targets go
+    /// through it with `CONNECT`). Unset by default: no proxy. Takes precedence over
+    /// [`Config::proxy_from_environment`]. A malformed URL is reported by the first operation.
+    ///
+    /// ```
+    /// let cfg = oss_blocking::Config::load_default().proxy("http://127.0.0.1:3128");
+    /// ```
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Use the proxy named by the `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` environment variables
+    /// (lowercase too), except for hosts listed in `NO_PROXY`. Off by default, as in the Go SDK:
+    /// a variable set for other programs must not silently route uploads elsewhere. Read once,
+    /// when the [`crate::Client`] is built.
+    ///
+    /// ```
+    /// let cfg = oss_blocking::Config::load_default().proxy_from_environment(true);
+    /// ```
+    pub fn proxy_from_environment(mut self, yes: bool) -> Self {
+        self.proxy_from_environment = yes;
+        self
+    }
+
+    /// Trust these CA certificates (PEM, one or more `CERTIFICATE` blocks) instead of the
+    /// built-in Mozilla roots, e.g. for a private OSS-compatible endpoint or a TLS-inspecting
+    /// corporate proxy. Call again to add more bundles. A bundle without a certificate is
+    /// reported by the first operation.
+    ///
+    /// ```
+    /// # let pem = b"-----BEGIN CERTIFICATE-----\n...".to_vec();
+    /// let cfg = oss_blocking::Config::load_default().tls_ca_pem(pem);
+    /// ```
+    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_ca_pem.push(pem.into());
+        self
+    }
+
+    /// **Unsafe: turns off TLS certificate verification**, so anyone on the network path can
+    /// read and change the uploads and see the signed requests. Only for throwaway tests
+    /// against a server whose certificate you cannot get; prefer [`Config::tls_ca_pem`].
+    /// Off by default.
+    ///
+    /// ```
+    /// let cfg = oss_blocking::Config::load_default().insecure_skip_verify(false);
+    /// ```
+    pub fn insecure_skip_verify(mut self, yes: bool) -> Self {
+        self.insecure_skip_verify = yes;
+        self
+    }
+
     /// The configured region, if any.
     pub fn get_region(&self) -> Option<&str> {
         self.region.as_deref()
@@ -255,6 +321,50 @@ impl fmt::Debug for Config {
             .field("user_agent", &self.user_agent)
             .field("additional_headers", &self.additional_headers)
             .field("auto_content_md5", &self.auto_content_md5)
+            .field("proxy", &self.proxy.as_deref().map(redact_userinfo))
+            .field("proxy_from_environment", &self.proxy_from_environment)
+            .field("tls_ca_pem", &self.tls_ca_pem.len())
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
             .finish()
+    }
+}
+
+/// A proxy URL with any `user:password@` replaced, for Debug output.
+fn redact_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at_checked(authority_end).unwrap_or((rest, ""));
+    match authority.rsplit_once('@') {
+        Some((_, host)) if scheme.is_empty() => format!("<redacted>@{host}{tail}"),
+        Some((_, host)) => format!("{scheme}://<redacted>@{host}{tail}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_passwords_are_redacted_in_debug() {
+        let cfg = Config::load_default().proxy("http://alice:s3cret@proxy.example:3128/");
+        let text = format!("{cfg:?}");
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(!text.contains("alice"), "{text}");
+        assert!(
+            text.contains("http://<redacted>@proxy.example:3128/"),
+            "{text}"
+        );
+        assert_eq!(redact_userinfo("proxy:8080"), "proxy:8080");
+        assert_eq!(redact_userinfo("u:p@proxy:8080"), "<redacted>@proxy:8080");
+    }
+
+    #[test]
+    fn no_proxy_and_full_verification_by_default() {
+        let cfg = Config::load_default();
+        assert_eq!(cfg.proxy, None);
+        assert!(!cfg.proxy_from_environment);
+        assert!(!cfg.insecure_skip_verify);
+        assert!(cfg.tls_ca_pem.is_empty());
     }
 }

@@ -3,6 +3,11 @@
 //!
 //! Messages never contain the access key secret or the security token: they are built from
 //! the request's method, URL and the response, never from signed headers.
+// Network and user data pass through here: no panicking index or arithmetic.
+#![cfg_attr(
+    not(test),
+    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
 
 use std::fmt;
 use std::time::SystemTime;
@@ -285,7 +290,12 @@ impl std::error::Error for OperationError {
 
 /// An error answered by OSS, parsed from the `<Error>` XML body (or the `x-oss-err` header of
 /// a body-less response).
-#[derive(Clone, Debug)]
+///
+/// `Debug` and `Display` never show the security token: OSS echoes the canonical request,
+/// token header included, in `SignatureDoesNotMatch` errors, so `Debug` redacts that header and
+/// shows the raw body's length only. [`ServiceError::error_field`] and
+/// [`ServiceError::raw_body`] return the server's text unchanged: do not log them whole.
+#[derive(Clone)]
 pub struct ServiceError {
     status_code: u16,
     code: String,
@@ -390,6 +400,7 @@ impl ServiceError {
     }
 
     /// Any element of the `<Error>` document by tag, e.g. `RecommendDoc`, `StringToSign`.
+    /// `CanonicalRequest` holds the request's `x-oss-security-token` header, if it had one.
     pub fn error_field(&self, tag: &str) -> Option<&str> {
         self.fields
             .iter()
@@ -402,7 +413,8 @@ impl ServiceError {
         &self.fields
     }
 
-    /// The raw error body (or the decoded `x-oss-err` header when the body was empty).
+    /// The raw error body (or the decoded `x-oss-err` header when the body was empty). It may
+    /// hold the security token (in `CanonicalRequest`): do not log it whole.
     pub fn raw_body(&self) -> &[u8] {
         &self.raw_body
     }
@@ -428,6 +440,60 @@ impl ServiceError {
     /// `"<METHOD> <URL>"` of the failed request.
     pub fn request_target(&self) -> &str {
         &self.request_target
+    }
+}
+
+/// Headers for `Debug` output, with the values of `Authorization` and `x-oss-security-token`
+/// replaced, so a request a user filled by hand never prints a signature or a token.
+pub(crate) fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let secret = name.eq_ignore_ascii_case("authorization")
+                || name.eq_ignore_ascii_case("x-oss-security-token");
+            (
+                name.as_str(),
+                if secret { "<redacted>" } else { value.as_str() },
+            )
+        })
+        .collect()
+}
+
+/// Replaces the value of every `x-oss-security-token` line of a canonical request.
+fn redact_token_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            let lower = line.trim_start().to_ascii_lowercase();
+            if lower.starts_with("x-oss-security-token") {
+                "x-oss-security-token:<redacted>"
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl fmt::Debug for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: Vec<(&str, String)> = self
+            .fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), redact_token_lines(v)))
+            .collect();
+        f.debug_struct("ServiceError")
+            .field("status_code", &self.status_code)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("request_id", &self.request_id)
+            .field("ec", &self.ec)
+            .field("host_id", &self.host_id)
+            .field("fields", &fields)
+            .field("raw_body_len", &self.raw_body.len())
+            .field("headers", &redacted_headers(&self.headers))
+            .field("timestamp", &self.timestamp)
+            .field("request_target", &self.request_target)
+            .finish()
     }
 }
 
@@ -533,7 +599,7 @@ fn parse_error_document(body: &[u8]) -> (String, String, Vec<(String, String)>) 
 fn element_text(text: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
-    let start = text.find(&open)? + open.len();
+    let start = text.find(&open)?.checked_add(open.len())?;
     let rest = text.get(start..)?;
     let end = rest.find(&close)?;
     rest.get(..end).map(str::to_string)

@@ -42,6 +42,8 @@ pub mod credentials;
 pub mod emulator;
 pub(crate) mod endpoint;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mime;
 pub mod options;
 pub mod put_object;

@@ -3,6 +3,11 @@
 //! This module turns a [`PutObjectRequest`] into an operation for the client's send loop and
 //! the response into a [`PutObjectResult`]; the loop itself (signing, retries, CRC) lives in
 //! [`crate::client`].
+// Network and user data pass through here: no panicking index or arithmetic.
+#![cfg_attr(
+    not(test),
+    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
 
 use std::fmt;
 
@@ -202,8 +207,21 @@ pub(crate) struct PutOptions {
     request_payer: Option<String>,
     pub(crate) callback: Option<String>,
     callback_var: Option<String>,
-    headers: Vec<(String, String)>,
+    headers: RawHeaders,
     query: Vec<(String, String)>,
+}
+
+/// Headers added with [`PutObjectRequest::header`]; their `Debug` hides credentials a caller
+/// may have put there (`Authorization`, `x-oss-security-token`).
+#[derive(Clone, Default)]
+struct RawHeaders(Vec<(String, String)>);
+
+impl fmt::Debug for RawHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(crate::error::redacted_headers(&self.0))
+            .finish()
+    }
 }
 
 /// Lowest `x-oss-traffic-limit` OSS accepts, in bit/s (30 KiB/s).
@@ -273,7 +291,7 @@ impl PutOptions {
         }
         for (name, value) in metadata {
             meta_bytes = meta_bytes
-                .saturating_add(name.len() - options::METADATA_PREFIX.len())
+                .saturating_add(name.len().saturating_sub(options::METADATA_PREFIX.len()))
                 .saturating_add(value.len());
             put(&name, value);
         }
@@ -338,7 +356,7 @@ impl PutOptions {
             callback::check_callback_var(var)?;
             put("x-oss-callback-var", var.clone());
         }
-        for (name, value) in &self.headers {
+        for (name, value) in &self.headers.0 {
             if !h.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
                 h.push((name.clone(), value.clone()));
             }
@@ -501,7 +519,7 @@ impl PutObjectRequest {
     /// Adds a request header as is (for options this type has no setter for). `x-oss-*`
     /// headers are signed. A header with the same name set by a typed setter wins.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.options.headers.push((name.into(), value.into()));
+        self.options.headers.0.push((name.into(), value.into()));
         self
     }
 

@@ -16,6 +16,9 @@ mod error;
 mod http;
 mod server;
 mod store;
+mod tls;
+
+pub use tls::TlsFront;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -94,8 +97,9 @@ impl fmt::Debug for StoredObject {
     }
 }
 
-/// One request as it arrived, so tests can assert what went on the wire.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One request as it arrived, so tests can assert what went on the wire. `Debug` redacts the
+/// `Authorization` and `x-oss-security-token` values.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordedRequest {
     /// The method, e.g. `PUT`.
@@ -111,6 +115,19 @@ pub struct RecordedRequest {
     /// The status answered, or `None` when the connection was dropped without an answer
     /// ([`Fault::ResetAfter`], or the client went away).
     pub status: Option<u16>,
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &crate::error::redacted_headers(&self.headers))
+            .field("body_len", &self.body_len)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 impl RecordedRequest {

@@ -1,0 +1,8 @@
+#![no_main]
+//! Fuzz target: see `oss_blocking::fuzzing::error_response` for the input layout.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    oss_blocking::fuzzing::error_response(data);
+});
