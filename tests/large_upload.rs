@@ -39,7 +39,7 @@ fn a_256_mib_file_is_stored_with_the_crc_of_its_bytes() {
     let mut expected = oss::crc64::Crc64::new();
     {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        let mut rng = Rng(0x5EED_0F_B16_F11E);
+        let mut rng = Rng(0x0005_EED0_FB16_F11E);
         let mut chunk = vec![0u8; CHUNK];
         for _ in 0..SIZE / CHUNK {
             rng.fill(&mut chunk);
