@@ -481,6 +481,8 @@ fn main() -> Result<()> {
     let dir = TempDir(std::env::temp_dir().join(format!("oss-bench-{}", std::process::id())));
     std::fs::create_dir_all(&dir.0)?;
 
+    // The summary at the end: (measurement, oss-blocking, reference, ratio).
+    let mut summary: Vec<[String; 4]> = Vec::new();
     let mut files = Vec::new();
     if sections.contains(&1) || sections.contains(&2) {
         for (i, &size) in settings.sizes.iter().enumerate() {
@@ -532,17 +534,38 @@ fn main() -> Result<()> {
                 curl.push(mb_per_s(size, d));
             }
         }
+        let (a, b, c) = min_med_max(&ours);
+        let mut python_row = None;
         let python_cell = if have_python {
             let secs = python(&endpoint, "file", &path.to_string_lossy(), settings.runs)?;
             let rates: Vec<f64> = secs.iter().map(|s| size as f64 / 1e6 / s).collect();
-            let (a, b, c) = min_med_max(&rates);
-            format!("{a:.0} / **{b:.0}** / {c:.0}")
+            let (x, y, z) = min_med_max(&rates);
+            python_row = Some([
+                format!(
+                    "{} upload, MB/s (median of {})",
+                    size_name(size),
+                    settings.runs
+                ),
+                format!("{b:.0}"),
+                format!("Python SDK {y:.0}"),
+                format!("{:.1} x", b / y),
+            ]);
+            format!("{x:.0} / **{y:.0}** / {z:.0}")
         } else {
             "skipped".into()
         };
-        let (a, b, c) = min_med_max(&ours);
         let (curl_cell, ratio_cell) = if have_curl {
             let (x, y, z) = min_med_max(&curl);
+            summary.push([
+                format!(
+                    "{} upload, MB/s (median of {})",
+                    size_name(size),
+                    settings.runs
+                ),
+                format!("{b:.0}"),
+                format!("curl {y:.0}"),
+                format!("{:.2} x", b / y),
+            ]);
             (
                 format!("{x:.0} / **{y:.0}** / {z:.0}"),
                 format!("**{:.2}** (best run: {:.2})", b / y, c / z),
@@ -554,6 +577,7 @@ fn main() -> Result<()> {
             "| {} | {a:.0} / **{b:.0}** / {c:.0} | {curl_cell} | {ratio_cell} | {python_cell} |",
             size_name(size)
         );
+        summary.extend(python_row);
     }
 
     if sections.contains(&2) {
@@ -580,6 +604,15 @@ fn main() -> Result<()> {
                 .filter_map(|v| v.parse().ok())
                 .collect();
             if let [hwm, allocs, bytes] = fields[..] {
+                summary.push([
+                    format!(
+                        "peak RSS of a one-upload process, {} file",
+                        size_name(*size)
+                    ),
+                    format!("{:.1} MiB", hwm as f64 / 1024.0),
+                    format!("{allocs} allocations, {:.0} KiB", bytes as f64 / 1024.0),
+                    String::new(),
+                ]);
                 println!(
                     "| {} | {:.1} MiB | {allocs} | {:.0} KiB |",
                     size_name(*size),
@@ -610,10 +643,8 @@ fn main() -> Result<()> {
             )?;
         }
         let serial = settings.small_puts as f64 / t.elapsed().as_secs_f64();
-        println!(
-            "| oss-blocking, 1 thread | **{serial:.0}** | {} |",
-            sink.connections() - conns
-        );
+        let serial_conns = sink.connections() - conns;
+        println!("| oss-blocking, 1 thread | **{serial:.0}** | {serial_conns} |");
         let threads = 8;
         let per_thread = settings.small_puts / threads;
         let conns = sink.connections();
@@ -644,10 +675,17 @@ fn main() -> Result<()> {
         if failed.load(Ordering::Relaxed) {
             return Err("a small put failed".into());
         }
+        let parallel_conns = sink.connections() - conns;
         println!(
-            "| oss-blocking, {threads} threads, one Client | **{parallel:.0}** | {} |",
-            sink.connections() - conns
+            "| oss-blocking, {threads} threads, one Client | **{parallel:.0}** | {parallel_conns} |"
         );
+        let puts = settings.small_puts;
+        let mut serial_row = [
+            format!("{puts} puts of 1 KiB, 1 thread, requests/s"),
+            format!("{serial:.0} ({serial_conns} new connections)"),
+            String::new(),
+            String::new(),
+        ];
         if have_python {
             let conns = sink.connections();
             let secs = python(&endpoint, "small", &settings.small_puts.to_string(), 1)?;
@@ -661,7 +699,16 @@ fn main() -> Result<()> {
                 "oss-blocking / Python SDK, 1 thread: **{:.1} x**",
                 serial / rate
             );
+            serial_row[2] = format!("Python SDK {rate:.0}");
+            serial_row[3] = format!("{:.1} x", serial / rate);
         }
+        summary.push(serial_row);
+        summary.push([
+            format!("{puts} puts of 1 KiB, {threads} threads, one Client, requests/s"),
+            format!("{parallel:.0} ({parallel_conns} new connections)"),
+            String::new(),
+            String::new(),
+        ]);
     }
 
     if sections.contains(&4) {
@@ -731,12 +778,35 @@ fn main() -> Result<()> {
             table / copy
         );
         println!("| memcpy (copy_from_slice) | {copy:.2} | 1.00 |");
+        let name = size_name(settings.crc_buffer);
+        summary.push([
+            format!("CRC-64 over {name}, GB/s (default engine)"),
+            format!("{fast:.2}"),
+            format!("memcpy {copy:.2}"),
+            format!("{:.2} x", fast / copy),
+        ]);
+        summary.push([
+            format!("CRC-64 over {name}, GB/s (portable table)"),
+            format!("{table:.2}"),
+            format!("memcpy {copy:.2}"),
+            format!("{:.2} x", table / copy),
+        ]);
         println!(
             "| plain read (sum of u64 words) | {read:.2} | {:.2} |",
             read / copy
         );
     }
 
+    if !summary.is_empty() {
+        println!();
+        println!("## Summary");
+        println!();
+        println!("| measurement | oss-blocking | reference | ratio |");
+        println!("| --- | --- | --- | --- |");
+        for [what, ours, reference, ratio] in &summary {
+            println!("| {what} | {ours} | {reference} | {ratio} |");
+        }
+    }
     println!();
     println!(
         "sink: {} requests over {} connections; load average at end: {}",
