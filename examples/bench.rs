@@ -393,7 +393,10 @@ struct Settings {
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--child-upload") {
-        return child_upload(&args[2], &args[3]);
+        return match (args.get(2), args.get(3)) {
+            (Some(endpoint), Some(file)) => child_upload(endpoint, file),
+            _ => Err("usage: bench --child-upload ENDPOINT FILE".into()),
+        };
     }
     if args.get(1).map(String::as_str) == Some("--sink-only") {
         // For experiments by hand: serve for a while and say where.
