@@ -538,6 +538,7 @@ fn main() -> Result<()> {
             }
         }
         let (a, b, c) = min_med_max(&ours);
+        let rows_before = summary.len();
         let mut python_row = None;
         let python_cell = if have_python {
             let secs = python(&endpoint, "file", &path.to_string_lossy(), settings.runs)?;
@@ -581,6 +582,18 @@ fn main() -> Result<()> {
             size_name(size)
         );
         summary.extend(python_row);
+        if summary.len() == rows_before {
+            summary.push([
+                format!(
+                    "{} upload, MB/s (median of {})",
+                    size_name(size),
+                    settings.runs
+                ),
+                format!("{b:.0}"),
+                "no curl, no Python SDK".into(),
+                String::new(),
+            ]);
+        }
     }
 
     if sections.contains(&2) {
