@@ -7,14 +7,50 @@
 //! Parameters (fact sheet §7.1): ECMA-182 polynomial, reflected, init and xorout all ones,
 //! so the check value is `0x995DC9BBDF1939FA` and the empty input gives `0`. The header
 //! carries the value as an unsigned decimal string (`value.to_string()`).
+//!
+//! Two engines compute the same function. Where the CPU has carry-less multiplication
+//! (x86/x86_64 PCLMULQDQ + SSE4.1, aarch64 PMULL + NEON, detected at run time) the `crc-fast`
+//! folding engine runs faster than memory can be read (it also uses AVX-512 VPCLMULQDQ where
+//! present); everywhere else, and as the reference the fast engine is tested against, the `crc`
+//! crate's 16-way slicing table does. Hashing on the sending thread with the table alone would
+//! halve a loopback upload's rate, so the fast engine is the default and
+//! [`Crc64::portable`] keeps the table within reach.
 
 use std::fmt;
 
 use crc::{Crc, Digest, Table, CRC_64_XZ};
+use crc_fast::CrcAlgorithm;
 
-/// The one shared CRC engine. Its 16-way slicing table (32 KiB) is built at compile
-/// time, so no allocation or lazy initialisation happens at run time.
+/// The portable engine. Its 16-way slicing table (32 KiB) is built at compile time, so no
+/// allocation or lazy initialisation happens at run time.
 static CRC64_XZ: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_XZ);
+
+/// True when this CPU has the carry-less multiply instructions the fast engine needs, so
+/// [`Crc64::new`] picks it. The standard library caches the CPUID answer, so calling this per
+/// digest is cheap. Either way the values are the same; only the speed differs.
+///
+/// ```
+/// use oss_blocking::crc64::{checksum, is_accelerated};
+/// println!("fast CRC-64 engine: {}", is_accelerated());
+/// assert_eq!(checksum(b"123456789"), 0x995D_C9BB_DF19_39FA);
+/// ```
+pub fn is_accelerated() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::arch::is_x86_feature_detected!("pclmulqdq")
+            && std::arch::is_x86_feature_detected!("sse2")
+            && std::arch::is_x86_feature_detected!("sse4.1")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        std::arch::is_aarch64_feature_detected!("pmull")
+            && std::arch::is_aarch64_feature_detected!("neon")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
 
 /// Streaming CRC-64/XZ (the `x-oss-hash-crc64ecma` algorithm).
 ///
@@ -32,19 +68,62 @@ static CRC64_XZ: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_XZ);
 /// ```
 #[derive(Clone)]
 pub struct Crc64 {
-    digest: Digest<'static, u64, Table<16>>,
+    engine: Engine,
+}
+
+// crc-fast's digest carries its algorithm parameters (about 300 bytes). There is one per
+// upload attempt, so the size does not matter, and boxing it would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+enum Engine {
+    /// Carry-less multiply folding (`crc-fast`), chosen only when [`is_accelerated`].
+    Fast(crc_fast::Digest),
+    /// The `crc` crate's slicing-by-16 table: portable, and the reference in tests.
+    Table(Digest<'static, u64, Table<16>>),
 }
 
 impl Crc64 {
     /// A CRC of nothing yet (its [`value`](Self::value) is `0`), ready for [`update`](Self::update).
+    /// It uses the fastest engine this CPU supports.
     ///
     /// ```
     /// assert_eq!(oss_blocking::crc64::Crc64::new().value(), 0);
     /// ```
     pub fn new() -> Self {
-        Crc64 {
-            digest: CRC64_XZ.digest(),
+        if is_accelerated() {
+            Crc64 {
+                engine: Engine::Fast(crc_fast::Digest::new(CrcAlgorithm::Crc64Xz)),
+            }
+        } else {
+            Crc64::portable()
         }
+    }
+
+    /// A CRC that always uses the portable table engine, whatever the CPU. It gives the same
+    /// values as [`new`](Self::new), several times slower on CPUs with carry-less multiply;
+    /// it exists to check and measure the fast engine against.
+    ///
+    /// ```
+    /// use oss_blocking::crc64::Crc64;
+    /// let mut table = Crc64::portable();
+    /// table.update(b"123456789");
+    /// assert_eq!(table.value(), 0x995D_C9BB_DF19_39FA);
+    /// assert!(!table.is_fast());
+    /// ```
+    pub fn portable() -> Self {
+        Crc64 {
+            engine: Engine::Table(CRC64_XZ.digest()),
+        }
+    }
+
+    /// True when this digest runs on the carry-less multiply engine (see [`is_accelerated`]).
+    ///
+    /// ```
+    /// use oss_blocking::crc64::{is_accelerated, Crc64};
+    /// assert_eq!(Crc64::new().is_fast(), is_accelerated());
+    /// ```
+    pub fn is_fast(&self) -> bool {
+        matches!(self.engine, Engine::Fast(_))
     }
 
     /// Feeds the next bytes of the stream. Calling it with the pieces of a buffer in order
@@ -58,7 +137,10 @@ impl Crc64 {
     /// assert_eq!(crc.value(), 5981764153023615706);
     /// ```
     pub fn update(&mut self, bytes: &[u8]) {
-        self.digest.update(bytes);
+        match &mut self.engine {
+            Engine::Fast(digest) => digest.update(bytes),
+            Engine::Table(digest) => digest.update(bytes),
+        }
     }
 
     /// The CRC of every byte fed so far. It does not consume or change the state, so it can be
@@ -73,11 +155,14 @@ impl Crc64 {
     /// assert_eq!(crc.value(), oss_blocking::crc64::checksum(b"abcdef"));
     /// ```
     pub fn value(&self) -> u64 {
-        self.digest.clone().finalize()
+        match &self.engine {
+            Engine::Fast(digest) => digest.finalize(),
+            Engine::Table(digest) => digest.clone().finalize(),
+        }
     }
 
-    /// Starts again from the empty input. A retried PUT re-sends the body from the start,
-    /// so its CRC has to start from the beginning too.
+    /// Starts again from the empty input, on the same engine. A retried PUT re-sends the body
+    /// from the start, so its CRC has to start from the beginning too.
     ///
     /// ```
     /// let mut crc = oss_blocking::crc64::Crc64::new();
@@ -86,7 +171,10 @@ impl Crc64 {
     /// assert_eq!(crc.value(), 0);
     /// ```
     pub fn reset(&mut self) {
-        self.digest = CRC64_XZ.digest();
+        self.engine = match self.engine {
+            Engine::Fast(_) => Engine::Fast(crc_fast::Digest::new(CrcAlgorithm::Crc64Xz)),
+            Engine::Table(_) => Engine::Table(CRC64_XZ.digest()),
+        };
     }
 }
 
@@ -98,8 +186,8 @@ impl Default for Crc64 {
 }
 
 impl fmt::Debug for Crc64 {
-    /// Shows the current value. `crc::Digest` has no `Debug`, and the value is what a reader
-    /// wants anyway.
+    /// Shows the current value. Neither engine's state has a `Debug`, and the value is what a
+    /// reader wants anyway.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Crc64")
             .field("value", &self.value())
@@ -117,7 +205,9 @@ impl fmt::Debug for Crc64 {
 /// assert_eq!(checksum(b"hello world").to_string(), "5981764153023615706");
 /// ```
 pub fn checksum(bytes: &[u8]) -> u64 {
-    CRC64_XZ.checksum(bytes)
+    let mut crc = Crc64::new();
+    crc.update(bytes);
+    crc.value()
 }
 
 /// The reflected ECMA-182 polynomial: row 0 of the one-zero-bit operator.
@@ -270,12 +360,13 @@ mod tests {
             );
 
             assert_eq!(checksum(&data), want, "{id}: one-shot");
-            let mut s = Crc64::new();
-            for chunk in data.chunks(32 * 1024) {
-                s.update(chunk);
+            for (engine, mut s) in [("new", Crc64::new()), ("portable", Crc64::portable())] {
+                for chunk in data.chunks(32 * 1024) {
+                    s.update(chunk);
+                }
+                assert_eq!(s.value(), want, "{id}: {engine}, streamed in 32 KiB chunks");
+                assert_eq!(s.value().to_string(), case["crc64_u64_decimal"], "{id}");
             }
-            assert_eq!(s.value(), want, "{id}: streamed in 32 KiB chunks");
-            assert_eq!(s.value().to_string(), case["crc64_u64_decimal"], "{id}");
         }
     }
 
@@ -340,6 +431,101 @@ mod tests {
             }
             assert_eq!(s.value(), want);
         }
+    }
+
+    /// Random bytes (not the 251 pattern, whose period could hide a folding bug).
+    fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+        let mut rng = Rng(seed);
+        let mut out = Vec::with_capacity(n + 8);
+        while out.len() < n {
+            out.extend_from_slice(&rng.next().to_le_bytes());
+        }
+        out.truncate(n);
+        out
+    }
+
+    fn table(bytes: &[u8]) -> u64 {
+        let mut s = Crc64::portable();
+        s.update(bytes);
+        s.value()
+    }
+
+    #[test]
+    fn the_engine_follows_the_cpu_and_portable_is_the_table() {
+        assert_eq!(Crc64::new().is_fast(), is_accelerated());
+        assert!(!Crc64::portable().is_fast());
+        // A reset keeps the engine it had.
+        let mut p = Crc64::portable();
+        p.update(b"abc");
+        p.reset();
+        assert!(!p.is_fast());
+        assert_eq!(p.value(), 0);
+        // The table engine is the `crc` crate's CRC-64/XZ with its check value.
+        assert_eq!(table(b"123456789"), 0x995D_C9BB_DF19_39FA);
+        assert_eq!(CRC64_XZ.checksum(b"123456789"), 0x995D_C9BB_DF19_39FA);
+    }
+
+    #[test]
+    fn fast_engine_equals_table_on_random_data_of_every_small_length() {
+        // Every length up to 1 KiB covers the fast engine's tails (it folds 128 bytes at a
+        // time and finishes the rest with its own table) and the empty input.
+        let data = random_bytes(1024 + 300, 7);
+        for len in 0..=1024 {
+            let bytes = &data[300 - len % 300..][..len];
+            assert_eq!(checksum(bytes), table(bytes), "length {len}");
+            // Unaligned starts, too.
+            assert_eq!(
+                checksum(&data[1..=len]),
+                table(&data[1..=len]),
+                "length {len}+1"
+            );
+        }
+    }
+
+    #[test]
+    fn fast_engine_equals_table_around_its_block_sizes() {
+        // The fast engine switches strategy at powers of two (16-byte lanes, 64/128/256-byte
+        // folds, AVX-512 blocks): check each side of them, at every start alignment mod 64.
+        let data = random_bytes((1 << 17) + 128, 0xB10C);
+        for power in 4..=17 {
+            for len in [(1usize << power) - 1, 1 << power, (1 << power) + 1] {
+                for start in [0, 1, 7, 8, 15, 31, 63] {
+                    let bytes = &data[start..start + len];
+                    assert_eq!(checksum(bytes), table(bytes), "length {len} at {start}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_engine_equals_table_at_many_split_points() {
+        let data = random_bytes(1 << 20, 0xC0FF_EE00_D15E_A5E5);
+        let want = table(&data);
+        assert_eq!(checksum(&data), want, "one-shot over 1 MiB");
+        let mut rng = Rng(99);
+        for round in 0..100 {
+            // Two-way splits anywhere, with the fast engine streaming and the table as oracle.
+            let split = rng.below(data.len() + 1);
+            let (a, b) = data.split_at(split);
+            let mut fast = Crc64::new();
+            fast.update(a);
+            assert_eq!(fast.value(), table(a), "round {round}: prefix of {split}");
+            fast.update(b);
+            assert_eq!(fast.value(), want, "round {round}: split at {split}");
+        }
+        // Many small and odd pieces in one stream.
+        let mut fast = Crc64::new();
+        let mut slow = Crc64::portable();
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            let cap = if rng.below(2) == 0 { 17 } else { 200_000 };
+            let n = 1 + rng.below(rest.len().min(cap));
+            fast.update(&rest[..n]);
+            slow.update(&rest[..n]);
+            assert_eq!(fast.value(), slow.value());
+            rest = &rest[n..];
+        }
+        assert_eq!(fast.value(), want);
     }
 
     #[test]

@@ -648,6 +648,28 @@ impl Emulator {
             .map(|o| o.to_stored())
     }
 
+    /// The size in bytes and the stored CRC-64 of an object, or `None`. Unlike
+    /// [`object`](Self::object) it copies no data, so a test of a large upload can check what
+    /// was stored without holding a second copy of it.
+    ///
+    /// ```
+    /// # let emu = oss_blocking::emulator::Emulator::start().unwrap();
+    /// let client = oss_blocking::Client::new(emu.config());
+    /// client
+    ///     .put_object(oss_blocking::PutObjectRequest::new(emu.bucket(), "k").body("hello world"))
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     emu.object_len_and_crc64(emu.bucket(), "k"),
+    ///     Some((11, oss_blocking::crc64::checksum(b"hello world")))
+    /// );
+    /// assert_eq!(emu.object_len_and_crc64(emu.bucket(), "missing"), None);
+    /// ```
+    pub fn object_len_and_crc64(&self, bucket: &str, key: &str) -> Option<(u64, u64)> {
+        lock(&self.shared.store)
+            .get(bucket, key)
+            .map(|o| (o.data.len() as u64, o.crc64))
+    }
+
     /// How many objects are stored, in all buckets.
     pub fn object_count(&self) -> usize {
         lock(&self.shared.store).object_count()
