@@ -7,59 +7,17 @@
 //!
 //!     cargo run --example quickstart
 
-use std::process::ExitCode;
+mod common;
 
-use oss::credentials::{CredentialsProvider, EnvironmentVariableCredentialsProvider};
 use oss_blocking as oss;
 
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("{message}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    common::main_with(run)
 }
 
 fn run() -> Result<(), String> {
-    // Keep the emulator alive for the whole run when it is used.
-    let mut _emulator = None;
-    let (cfg, bucket) = if EnvironmentVariableCredentialsProvider::new()
-        .credentials()
-        .is_ok()
-    {
-        let region = std::env::var("OSS_REGION").map_err(|_| {
-            "credentials found in the environment: also set OSS_REGION (e.g. cn-hangzhou) \
-             and OSS_BUCKET to upload to real OSS, or unset the credentials to use the \
-             built-in emulator"
-                .to_string()
-        })?;
-        let bucket = std::env::var("OSS_BUCKET")
-            .map_err(|_| "set OSS_BUCKET to the bucket to upload to".to_string())?;
-        let mut cfg = oss::Config::load_default()
-            .credentials_provider(EnvironmentVariableCredentialsProvider::new())
-            .region(region);
-        if let Ok(endpoint) = std::env::var("OSS_ENDPOINT") {
-            cfg = cfg.endpoint(endpoint);
-        }
-        println!("uploading to real OSS, bucket {bucket}");
-        (cfg, bucket)
-    } else {
-        let emulator = oss::emulator::Emulator::start()
-            .map_err(|e| format!("cannot start the built-in emulator: {e}"))?;
-        println!(
-            "no credentials in the environment: using the built-in OSS emulator at {} \
-             (set OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_REGION and OSS_BUCKET for real OSS)",
-            emulator.endpoint()
-        );
-        let cfg = emulator.config();
-        let bucket = emulator.bucket().to_string();
-        _emulator = Some(emulator);
-        (cfg, bucket)
-    };
-
-    let client = oss::Client::new(cfg);
+    // Real OSS when the environment has credentials, else the built-in emulator (it says so).
+    let target = common::target()?;
 
     // A local file to upload.
     let path = std::env::temp_dir().join(format!("oss-quickstart-{}.txt", std::process::id()));
@@ -69,23 +27,15 @@ fn run() -> Result<(), String> {
     )
     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
 
-    let result = client.put_object_from_file(
-        oss::PutObjectRequest::new(bucket, "exampledir/exampleobject.txt"),
+    let result = target.client.put_object_from_file(
+        oss::PutObjectRequest::new(&target.bucket, "exampledir/exampleobject.txt"),
         &path,
     );
     let _ = std::fs::remove_file(&path);
 
     match result {
         Ok(result) => {
-            println!(
-                "status code: {}, request id: {}, content md5: {}, etag: {}, hash crc64: {}, version id: {}",
-                result.status_code,
-                result.request_id,
-                result.content_md5.as_deref().unwrap_or("-"),
-                result.etag.as_deref().unwrap_or("-"),
-                result.hash_crc64.map_or("-".to_string(), |c| c.to_string()),
-                result.version_id.as_deref().unwrap_or("-"),
-            );
+            common::print_result(&result);
             Ok(())
         }
         Err(err) => {

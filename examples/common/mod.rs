@@ -52,7 +52,8 @@ pub fn target_with(builder: oss::emulator::EmulatorBuilder) -> Result<Target, St
         .start()
         .map_err(|e| format!("cannot start the built-in emulator: {e}"))?;
     println!(
-        "no credentials in the environment: using the built-in OSS emulator at {}",
+        "no credentials in the environment: using the built-in OSS emulator at {} (set \
+         OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_REGION and OSS_BUCKET for real OSS)",
         emulator.endpoint()
     );
     Ok(Target {
