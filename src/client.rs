@@ -229,16 +229,10 @@ impl Client {
                 return Err(error);
             }
             if !input.body.is_rewindable() {
-                return Err(OperationError::new(
-                    op,
-                    error.kind(),
-                    format!(
-                        "{error}; could not be retried: the body is a one-shot stream that was \
-                         already read (use bytes, a file or Body::from_seekable to allow retries)"
-                    ),
-                )
-                .with_request_id(error.request_id().map(str::to_string))
-                .with_attempts(attempt));
+                return Err(error.with_note(
+                    "could not be retried: the body is a one-shot stream that was already read \
+                     (use bytes, a file or Body::from_seekable to allow retries)",
+                ));
             }
             std::thread::sleep(backoff_delay(attempt, cfg));
         }

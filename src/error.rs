@@ -134,6 +134,16 @@ impl OperationError {
         self
     }
 
+    /// Adds what the client did about the failure, keeping the kind and the service error.
+    /// For a service error the message is otherwise empty, so the note is all it holds.
+    pub(crate) fn with_note(mut self, note: &str) -> Self {
+        if !self.message.is_empty() {
+            self.message.push_str("; ");
+        }
+        self.message.push_str(note);
+        self
+    }
+
     /// Marks the error as "the object was stored anyway" (HTTP 203 `CallbackFailed`).
     pub(crate) fn with_stored_object(
         mut self,
@@ -257,6 +267,9 @@ impl fmt::Display for OperationError {
         }
         if self.attempts > 1 {
             write!(f, " [after {} attempts]", self.attempts)?;
+        }
+        if self.service.is_some() && !self.message.is_empty() {
+            write!(f, "; {}", self.message)?;
         }
         Ok(())
     }

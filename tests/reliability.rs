@@ -209,6 +209,16 @@ fn a_one_shot_stream_is_sent_once_and_says_it_could_not_be_retried() {
         assert_eq!(err.attempts(), 1);
         assert_eq!(emu.request_count(), 1);
         assert!(err.to_string().contains("could not be retried"), "{err}");
+        let service = err.service_error().expect("the 503 stays inspectable");
+        assert_eq!(
+            (service.status_code(), service.code()),
+            (503, "ServiceUnavailable")
+        );
+        assert_eq!(
+            err.to_string().matches("operation error").count(),
+            1,
+            "{err}"
+        );
         assert!(err.request_id().is_some());
         assert!(emu.object(emu.bucket(), "s.txt").is_none());
     }
