@@ -538,6 +538,11 @@ fn main() -> Result<()> {
             }
         }
         let (a, b, c) = min_med_max(&ours);
+        let label = format!(
+            "{} upload, MB/s (median of {})",
+            size_name(size),
+            settings.runs
+        );
         let rows_before = summary.len();
         let mut python_row = None;
         let python_cell = if have_python {
@@ -545,11 +550,7 @@ fn main() -> Result<()> {
             let rates: Vec<f64> = secs.iter().map(|s| size as f64 / 1e6 / s).collect();
             let (x, y, z) = min_med_max(&rates);
             python_row = Some([
-                format!(
-                    "{} upload, MB/s (median of {})",
-                    size_name(size),
-                    settings.runs
-                ),
+                label.clone(),
                 format!("{b:.0}"),
                 format!("Python SDK {y:.0}"),
                 format!("{:.1} x", b / y),
@@ -561,11 +562,7 @@ fn main() -> Result<()> {
         let (curl_cell, ratio_cell) = if have_curl {
             let (x, y, z) = min_med_max(&curl);
             summary.push([
-                format!(
-                    "{} upload, MB/s (median of {})",
-                    size_name(size),
-                    settings.runs
-                ),
+                label.clone(),
                 format!("{b:.0}"),
                 format!("curl {y:.0}"),
                 format!("{:.2} x", b / y),
@@ -584,11 +581,7 @@ fn main() -> Result<()> {
         summary.extend(python_row);
         if summary.len() == rows_before {
             summary.push([
-                format!(
-                    "{} upload, MB/s (median of {})",
-                    size_name(size),
-                    settings.runs
-                ),
+                label.clone(),
                 format!("{b:.0}"),
                 "no curl, no Python SDK".into(),
                 String::new(),

@@ -73,8 +73,9 @@ pub(crate) struct OperationInput<'a> {
     pub query: Vec<(String, String)>,
     pub body: &'a mut Body,
     pub progress: Option<&'a mut ProgressFn>,
-    /// Compare the CRC-64 of the sent body with `x-oss-hash-crc64ecma`.
-    pub check_crc: bool,
+    /// The request stores an object: a 2xx answer must carry `x-oss-request-id` and `ETag`,
+    /// and the CRC-64 of the sent body is compared with `x-oss-hash-crc64ecma`.
+    pub stores_object: bool,
 }
 
 /// A successful response.
@@ -367,7 +368,7 @@ impl Client {
             let missing = ["x-oss-request-id", "ETag"]
                 .into_iter()
                 .find(|name| find_header(&response_headers, name).is_none());
-            if let (true, Some(missing)) = (input.check_crc, missing) {
+            if let (true, Some(missing)) = (input.stores_object, missing) {
                 // OSS answers a stored upload with a request id and an ETag: a 2xx without
                 // them came from something in the way (a captive portal, a misrouted proxy)
                 // and the bytes may never have reached OSS. Success would be a false claim.
@@ -386,7 +387,7 @@ impl Client {
                     retryable: true,
                 });
             }
-            if input.check_crc && !self.inner.config.disable_upload_crc64_check {
+            if input.stores_object && !self.inner.config.disable_upload_crc64_check {
                 if let Some(server) = find_header(&response_headers, "x-oss-hash-crc64ecma") {
                     let client = client_crc.to_string();
                     if !crc_matches(server, client_crc) || total.is_some_and(|t| t != bytes_sent) {

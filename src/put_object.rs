@@ -81,7 +81,7 @@ impl Client {
             query,
             body: &mut body,
             progress: progress.as_deref_mut(),
-            check_crc: true,
+            stores_object: true,
         })?;
         finish(
             response.status,

@@ -217,6 +217,32 @@ fn send_raw(
     })
 }
 
+/// `headers` signed now for `PUT /<bucket>/<key>` with the emulator's keys and the given
+/// region, for tests that write the request themselves.
+fn signed_put_headers(
+    emu: &Emulator,
+    key: &str,
+    region: &str,
+    mut headers: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let credentials = emu.credentials_provider().credentials().unwrap();
+    sign_v4_headers(
+        "PUT",
+        Some(emu.bucket()),
+        Some(key),
+        "",
+        &mut headers,
+        &SigningContext {
+            credentials: &credentials,
+            region,
+            product: "oss",
+            time: SystemTime::now(),
+            additional_headers: &[],
+        },
+    );
+    headers
+}
+
 /// Writes raw bytes on a new connection and returns everything the server sends until it
 /// closes (or 10 s pass).
 fn raw_exchange(emu: &Emulator, bytes: &[u8]) -> String {
@@ -521,22 +547,7 @@ fn unknown_access_key_and_missing_authorization() {
 #[test]
 fn wrong_region_is_refused() {
     let emu = Emulator::builder().region("cn-beijing").start().unwrap();
-    let credentials = emu.credentials_provider().credentials().unwrap();
-    let mut headers = Vec::new();
-    sign_v4_headers(
-        "PUT",
-        Some(emu.bucket()),
-        Some("k"),
-        "",
-        &mut headers,
-        &SigningContext {
-            credentials: &credentials,
-            region: "cn-hangzhou",
-            product: "oss",
-            time: SystemTime::now(),
-            additional_headers: &[],
-        },
-    );
+    let headers = signed_put_headers(&emu, "k", "cn-hangzhou", Vec::new());
     let url = format!("{}/{}/k", emu.endpoint(), emu.bucket());
     let reply = send_raw(&agent(), "PUT", &url, &headers, Payload::Bytes(b"x")).unwrap();
     assert_error(&reply, 403, "AccessDenied");
@@ -1004,21 +1015,11 @@ fn malformed_requests_get_400_and_the_server_keeps_serving() {
 #[test]
 fn virtual_hosted_requests_are_understood() {
     let emu = Emulator::start().unwrap();
-    let credentials = emu.credentials_provider().credentials().unwrap();
-    let mut headers = vec![("Content-Type".to_string(), "text/plain".to_string())];
-    sign_v4_headers(
-        "PUT",
-        Some(emu.bucket()),
-        Some("dir/v host.txt"),
-        "",
-        &mut headers,
-        &SigningContext {
-            credentials: &credentials,
-            region: emu.region(),
-            product: "oss",
-            time: SystemTime::now(),
-            additional_headers: &[],
-        },
+    let headers = signed_put_headers(
+        &emu,
+        "dir/v host.txt",
+        emu.region(),
+        vec![("Content-Type".to_string(), "text/plain".to_string())],
     );
     let mut request = format!(
         "PUT /dir/v%20host.txt HTTP/1.1\r\nHost: {}.oss-cn-hangzhou.aliyuncs.com\r\n\
@@ -1040,22 +1041,7 @@ fn virtual_hosted_requests_are_understood() {
 #[test]
 fn expect_100_continue_is_honoured() {
     let emu = Emulator::start().unwrap();
-    let credentials = emu.credentials_provider().credentials().unwrap();
-    let mut headers = Vec::new();
-    sign_v4_headers(
-        "PUT",
-        Some(emu.bucket()),
-        Some("k"),
-        "",
-        &mut headers,
-        &SigningContext {
-            credentials: &credentials,
-            region: emu.region(),
-            product: "oss",
-            time: SystemTime::now(),
-            additional_headers: &[],
-        },
-    );
+    let headers = signed_put_headers(&emu, "k", emu.region(), Vec::new());
     let mut stream = TcpStream::connect(emu.addr()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))

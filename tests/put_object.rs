@@ -488,26 +488,3 @@ fn one_client_is_shared_by_threads() {
     assert_eq!(emu.object_count(), 20);
     assert_eq!(emu.object(emu.bucket(), "t3/4.txt").unwrap().data, b"3-4");
 }
-
-#[test]
-fn progress_reports_every_byte_once_per_attempt() {
-    let (emu, client) = setup();
-    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = calls.clone();
-    let data = pattern(3 << 20);
-    client
-        .put_object(
-            PutObjectRequest::new(emu.bucket(), "progress.bin")
-                .body(data.clone())
-                .progress_fn(move |chunk, sent, total| {
-                    sink.lock().unwrap().push((chunk, sent, total))
-                }),
-        )
-        .unwrap();
-    let calls = calls.lock().unwrap();
-    assert!(!calls.is_empty());
-    assert_eq!(calls.iter().map(|c| c.0).sum::<u64>(), data.len() as u64);
-    assert_eq!(calls.last().unwrap().1, data.len() as u64);
-    assert!(calls.iter().all(|c| c.2 == Some(data.len() as u64)));
-    assert!(calls.windows(2).all(|w| w[0].1 < w[1].1), "monotonic");
-}

@@ -378,18 +378,24 @@ fn an_error_status_with_a_garbage_body_keeps_the_status() {
     assert!(emu.object(emu.bucket(), "g.txt").is_none());
 }
 
-#[test]
-fn a_server_that_never_answers_times_out_and_the_retry_succeeds() {
-    let emu = Emulator::start().unwrap();
-    let client = Client::new(
-        fast(emu.config())
-            .readwrite_timeout(Duration::from_millis(300))
-            .retry_max_attempts(1),
-    );
+/// A client with a 300 ms read/write timeout and `attempts` attempts, after queueing one stall
+/// of the next request (head read, then no answer and no more reading for 60 s).
+fn client_facing_a_stall(emu: &Emulator, attempts: u32) -> Client {
     emu.inject(Fault::Stall {
         duration: Duration::from_secs(60),
         times: 1,
     });
+    Client::new(
+        fast(emu.config())
+            .readwrite_timeout(Duration::from_millis(300))
+            .retry_max_attempts(attempts),
+    )
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_and_the_retry_succeeds() {
+    let emu = Emulator::start().unwrap();
+    let client = client_facing_a_stall(&emu, 1);
     let err = client
         .put_object(PutObjectRequest::new(emu.bucket(), "t.txt").body("data"))
         .unwrap_err();
@@ -398,15 +404,7 @@ fn a_server_that_never_answers_times_out_and_the_retry_succeeds() {
     assert!(emu.object(emu.bucket(), "t.txt").is_none());
 
     // With retries the stalled attempt is abandoned and the next one stores the object.
-    let client = Client::new(
-        fast(emu.config())
-            .readwrite_timeout(Duration::from_millis(300))
-            .retry_max_attempts(2),
-    );
-    emu.inject(Fault::Stall {
-        duration: Duration::from_secs(60),
-        times: 1,
-    });
+    let client = client_facing_a_stall(&emu, 2);
     client
         .put_object(PutObjectRequest::new(emu.bucket(), "t2.txt").body("data"))
         .unwrap();
@@ -418,15 +416,7 @@ fn a_server_that_stops_reading_mid_body_times_out_on_the_write() {
     // The stall comes after the request head: the server reads none of the body, so once the
     // socket buffers are full the client's write blocks until its write timeout.
     let emu = Emulator::start().unwrap();
-    let client = Client::new(
-        fast(emu.config())
-            .readwrite_timeout(Duration::from_millis(300))
-            .retry_max_attempts(1),
-    );
-    emu.inject(Fault::Stall {
-        duration: Duration::from_secs(60),
-        times: 1,
-    });
+    let client = client_facing_a_stall(&emu, 1);
     let data = vec![7u8; 48 * 1024 * 1024];
     let err = client
         .put_object(PutObjectRequest::new(emu.bucket(), "big.bin").body(data))
