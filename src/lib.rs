@@ -44,6 +44,7 @@ pub(crate) mod endpoint;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod headers;
 pub mod mime;
 pub mod options;
 pub mod put_object;
@@ -57,5 +58,6 @@ pub use callback::Callback;
 pub use client::Client;
 pub use config::Config;
 pub use error::{ErrorKind, OperationError, ServiceError};
+pub use headers::Headers;
 pub use options::{ObjectAcl, ParseOptionError, ServerSideEncryption, StorageClass, Tagging};
 pub use put_object::{PutObjectRequest, PutObjectResult};
