@@ -3,12 +3,9 @@
 //! A [`Body`] knows its length when it can (bytes, strings, files, sized readers) and whether
 //! it can be rewound for a retry (everything but a one-shot reader). The tracker wraps the
 //! attempt's reader: it updates the CRC-64 and the progress callback as the HTTP client pulls
-//! the bytes, so the data is read once and never buffered whole.
-// Network and user data pass through here: no panicking index or arithmetic.
-#![cfg_attr(
-    not(test),
-    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
-)]
+//! the bytes, so the data is read once and never buffered whole. A body of known length that
+//! ends early is an error at once: the HTTP client would otherwise wait for bytes that never
+//! come.
 
 use std::fmt;
 use std::fs::File;
@@ -16,6 +13,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::crc64::Crc64;
+use crate::pipeline::BodyStats;
 
 /// The data of an upload.
 ///
@@ -30,6 +28,8 @@ use crate::crc64::Crc64;
 /// ```
 pub struct Body {
     source: Source,
+    /// The local path, for messages.
+    path: Option<PathBuf>,
 }
 
 /// A reader that can be rewound: what [`Body::from_seekable`] keeps.
@@ -40,9 +40,9 @@ enum Source {
     Bytes(Vec<u8>),
     File {
         file: File,
-        path: Option<PathBuf>,
-        /// Offset and length, read from the file when the upload starts.
-        span: Option<(u64, u64)>,
+        /// Where the upload starts, and its length when the file's size gives it, measured
+        /// when the upload starts.
+        span: Option<(u64, Option<u64>)>,
     },
     Seekable {
         reader: Box<dyn ReadSeek>,
@@ -60,34 +60,28 @@ enum Source {
 impl Body {
     /// A zero-byte body: a valid empty object.
     pub fn empty() -> Body {
-        Body {
-            source: Source::Bytes(Vec::new()),
-        }
+        Body::from_source(Source::Bytes(Vec::new()))
     }
 
     /// A stream of unknown length, sent with chunked transfer encoding. It is read once, so a
     /// failed attempt that had already read from it is not retried.
     pub fn from_reader(reader: impl Read + Send + 'static) -> Body {
-        Body {
-            source: Source::Reader {
-                reader: Box::new(reader),
-                len: None,
-                touched: false,
-            },
-        }
+        Body::from_source(Source::Reader {
+            reader: Box::new(reader),
+            len: None,
+            touched: false,
+        })
     }
 
     /// A stream that yields exactly `len` bytes, sent with a `Content-Length`. Prefer this over
     /// [`Body::from_reader`] when the length is known: OSS then checks it, and the 5 GiB limit
     /// is checked before sending.
     pub fn from_sized_reader(reader: impl Read + Send + 'static, len: u64) -> Body {
-        Body {
-            source: Source::Reader {
-                reader: Box::new(reader),
-                len: Some(len),
-                touched: false,
-            },
-        }
+        Body::from_source(Source::Reader {
+            reader: Box::new(reader),
+            len: Some(len),
+            touched: false,
+        })
     }
 
     /// A reader that can seek, e.g. an `io::Cursor` or a file-like handle: uploaded from its
@@ -102,12 +96,10 @@ impl Body {
     /// assert!(body.is_rewindable());
     /// ```
     pub fn from_seekable(reader: impl Read + Seek + Send + 'static) -> Body {
-        Body {
-            source: Source::Seekable {
-                reader: Box::new(reader),
-                span: None,
-            },
-        }
+        Body::from_source(Source::Seekable {
+            reader: Box::new(reader),
+            span: None,
+        })
     }
 
     /// Opens a file to upload from its start. Errors name the path.
@@ -121,20 +113,21 @@ impl Body {
             ));
         }
         Ok(Body {
-            source: Source::File {
-                file,
-                path: Some(path.to_path_buf()),
-                span: None,
-            },
+            source: Source::File { file, span: None },
+            path: Some(path.to_path_buf()),
         })
+    }
+
+    fn from_source(source: Source) -> Body {
+        Body { source, path: None }
     }
 
     /// The length in bytes when known before sending (files once opened, bytes, sized readers).
     pub fn known_length(&self) -> Option<u64> {
         match &self.source {
             Source::Bytes(bytes) => Some(bytes.len() as u64),
-            Source::File { span, file, .. } => match span {
-                Some((_, len)) => Some(*len),
+            Source::File { span, file } => match span {
+                Some((_, len)) => *len,
                 None => file.metadata().ok().map(|m| m.len()),
             },
             Source::Seekable { span, .. } => span.map(|(_, len)| len),
@@ -153,25 +146,47 @@ impl Body {
 
     /// The local path, for messages.
     pub(crate) fn path(&self) -> Option<&Path> {
-        match &self.source {
-            Source::File { path, .. } => path.as_deref(),
-            _ => None,
-        }
+        self.path.as_deref()
     }
 
-    /// Fixes the file span (current offset to end) before the first attempt.
+    /// Fixes the span (current offset to end) before the first attempt. A file whose size the
+    /// OS reports as 0 but that yields bytes (`/proc`, `/sys`) is sent as a stream of unknown
+    /// length; a file that is not a regular file (a pipe, a device) as a one-shot stream.
     pub(crate) fn prepare(&mut self) -> io::Result<()> {
-        if let Source::File { file, path, span } = &mut self.source {
-            if span.is_none() {
-                let path = path.as_deref();
-                let describe = |e: io::Error| match path {
-                    Some(p) => with_path(e, p, "read"),
-                    None => e,
+        let path = self.path.clone();
+        let describe = |e: io::Error| match &path {
+            Some(p) => with_path(e, p, "read"),
+            None => e,
+        };
+        if let Source::File { file, span: None } = &mut self.source {
+            let metadata = file.metadata().map_err(describe)?;
+            if !metadata.is_file() {
+                let Source::File { file, .. } =
+                    std::mem::replace(&mut self.source, Source::empty())
+                else {
+                    return Ok(());
                 };
-                let start = file.stream_position().map_err(describe)?;
-                let end = file.metadata().map_err(describe)?.len();
-                *span = Some((start, end.saturating_sub(start)));
+                self.source = Source::Reader {
+                    reader: Box::new(file),
+                    len: None,
+                    touched: false,
+                };
+                return Ok(());
             }
+            let start = file.stream_position().map_err(describe)?;
+            let len = metadata.len().saturating_sub(start);
+            let len = if len == 0 && yields_bytes(file, start).map_err(describe)? {
+                None
+            } else {
+                Some(len)
+            };
+            self.source = match std::mem::replace(&mut self.source, Source::empty()) {
+                Source::File { file, .. } => Source::File {
+                    file,
+                    span: Some((start, len)),
+                },
+                other => other,
+            };
         }
         if let Source::Seekable { reader, span } = &mut self.source {
             if span.is_none() {
@@ -215,13 +230,18 @@ impl Body {
         self.prepare()?;
         match &mut self.source {
             Source::Bytes(bytes) => Ok(AttemptReader::Bytes(bytes.as_slice())),
-            Source::File { file, span, path } => {
-                let (start, len) = span.unwrap_or((0, 0));
-                file.seek(SeekFrom::Start(start)).map_err(|e| match path {
-                    Some(p) => with_path(e, p, "seek"),
-                    None => e,
-                })?;
-                Ok(AttemptReader::File(Read::take(file, len)))
+            Source::File { file, span } => {
+                let (start, len) = span.unwrap_or((0, Some(0)));
+                file.seek(SeekFrom::Start(start))
+                    .map_err(|e| match &self.path {
+                        Some(p) => with_path(e, p, "seek"),
+                        None => e,
+                    })?;
+                // A known length is sent exactly: a file that grows meanwhile is cut there.
+                Ok(AttemptReader::File(Read::take(
+                    file,
+                    len.unwrap_or(u64::MAX),
+                )))
             }
             Source::Seekable { reader, span } => {
                 let (start, len) = span.unwrap_or((0, 0));
@@ -248,6 +268,26 @@ impl Body {
     }
 }
 
+/// True when the file yields a byte at `start` (read, then the position is restored).
+fn yields_bytes(file: &mut File, start: u64) -> io::Result<bool> {
+    let mut probe = [0u8; 1];
+    let got = loop {
+        match file.read(&mut probe) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    file.seek(SeekFrom::Start(start))?;
+    Ok(got > 0)
+}
+
+impl Source {
+    fn empty() -> Source {
+        Source::Bytes(Vec::new())
+    }
+}
+
 fn with_path(e: io::Error, path: &Path, action: &str) -> io::Error {
     io::Error::new(e.kind(), format!("cannot {action} {}: {e}", path.display()))
 }
@@ -256,9 +296,9 @@ impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.source {
             Source::Bytes(b) => write!(f, "Body::Bytes({} bytes)", b.len()),
-            Source::File { path, span, .. } => f
+            Source::File { span, .. } => f
                 .debug_struct("Body::File")
-                .field("path", path)
+                .field("path", &self.path)
                 .field("span", span)
                 .finish(),
             Source::Seekable { span, .. } => f
@@ -282,9 +322,7 @@ impl Default for Body {
 
 impl From<Vec<u8>> for Body {
     fn from(bytes: Vec<u8>) -> Self {
-        Body {
-            source: Source::Bytes(bytes),
-        }
+        Body::from_source(Source::Bytes(bytes))
     }
 }
 
@@ -315,13 +353,7 @@ impl From<&str> for Body {
 impl From<File> for Body {
     /// Uploads from the file's current position to its end.
     fn from(file: File) -> Self {
-        Body {
-            source: Source::File {
-                file,
-                path: None,
-                span: None,
-            },
-        }
+        Body::from_source(Source::File { file, span: None })
     }
 }
 
@@ -383,6 +415,8 @@ pub(crate) struct Tracker<'a, R> {
     local_error: Option<io::Error>,
     /// A call with `sent == total` was made (the final one).
     finished: bool,
+    /// The source reached its end (or its known length).
+    reached_end: bool,
 }
 
 impl<'a, R: Read> Tracker<'a, R> {
@@ -395,17 +429,17 @@ impl<'a, R: Read> Tracker<'a, R> {
             progress,
             local_error: None,
             finished: false,
+            reached_end: false,
         }
     }
 
-    /// CRC-64 of everything read so far.
-    pub(crate) fn crc64(&self) -> u64 {
-        self.crc.value()
-    }
-
-    /// Bytes read so far.
-    pub(crate) fn sent(&self) -> u64 {
-        self.sent
+    /// What went out so far: bytes, their CRC-64, and whether that was the whole body.
+    pub(crate) fn stats(&self) -> BodyStats {
+        BodyStats {
+            sent: self.sent,
+            crc64: self.crc.value(),
+            complete: self.reached_end || self.total == Some(self.sent),
+        }
     }
 
     /// After a request went out whole: makes the final progress call if the HTTP client
@@ -423,6 +457,25 @@ impl<'a, R: Read> Tracker<'a, R> {
     pub(crate) fn take_local_error(&mut self) -> Option<io::Error> {
         self.local_error.take()
     }
+
+    /// Keeps a failure of the local source (so it is reported as local I/O, not retried) and
+    /// gives the HTTP client an error of the same kind to stop the request with.
+    fn local_failure(&mut self, e: io::Error) -> io::Error {
+        let forwarded = io::Error::new(e.kind(), e.to_string());
+        self.local_error = Some(e);
+        forwarded
+    }
+}
+
+/// The error of a body of known length that ended early.
+fn short_body(expected: u64, got: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!(
+            "expected {expected} bytes, got {got}: the data ended early (was the file \
+             truncated while it was uploaded?)"
+        ),
+    )
 }
 
 impl<R: Read> Read for Tracker<'_, R> {
@@ -433,13 +486,15 @@ impl<R: Read> Read for Tracker<'_, R> {
             match self.inner.read(buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let forwarded = io::Error::new(e.kind(), e.to_string());
-                    self.local_error = Some(e);
-                    return Err(forwarded);
-                }
+                Err(e) => return Err(self.local_failure(e)),
             }
         };
+        if n == 0 && !buf.is_empty() {
+            if let Some(total) = self.total.filter(|t| self.sent < *t) {
+                return Err(self.local_failure(short_body(total, self.sent)));
+            }
+            self.reached_end = true;
+        }
         if let Some(chunk) = buf.get(..n) {
             self.crc.update(chunk);
         }
@@ -560,8 +615,9 @@ mod tests {
             sink.extend_from_slice(&buf[..n]);
         }
         assert_eq!(sink, data);
-        assert_eq!(tracker.sent(), 100_000);
-        assert_eq!(tracker.crc64(), crate::crc64::checksum(&data));
+        let stats = tracker.stats();
+        assert_eq!((stats.sent, stats.complete), (100_000, true));
+        assert_eq!(stats.crc64, crate::crc64::checksum(&data));
         drop(tracker);
         let calls = calls.lock().unwrap();
         assert_eq!(calls.len(), 4);

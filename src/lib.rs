@@ -24,40 +24,54 @@
 //! # Ok::<(), oss::OperationError>(())
 //! ```
 //!
-//! How an upload flows, one way: [`PutObjectRequest`] → validation (nothing is sent on bad
-//! input) → endpoint and URL → credentials → V4 signature ([`signer`], pure functions) → the
-//! body streamed through a tracker that computes the CRC-64 ([`crc64`]) and reports progress
-//! in the same pass → [`PutObjectResult`] or [`OperationError`].
+//! How a request flows, for every operation: the request type (e.g. [`PutObjectRequest`]) is
+//! checked and turned into headers (nothing is sent on bad input) → one pipeline prepares the
+//! URL once, then per attempt fetches credentials, signs ([`signer`], pure functions) and
+//! streams the body through a tracker that computes the CRC-64 ([`crc64`]) and reports
+//! progress in the same pass → the operation checks the answer (ETag, CRC-64, 203) → one
+//! retry table decides whether to try again → the result (e.g. [`PutObjectResult`]) or an
+//! [`OperationError`], whose `{:#}` form prints each cause once.
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod body;
-pub mod callback;
-pub mod client;
-pub mod config;
+mod body;
+mod callback;
+mod client;
+mod config;
 pub mod crc64;
 pub mod credentials;
 #[cfg(feature = "emulator")]
 pub mod emulator;
-pub(crate) mod endpoint;
-pub mod error;
+mod endpoint;
+mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod headers;
-pub mod mime;
-pub mod options;
-pub mod put_object;
+mod mime;
+mod ops;
+mod options;
+mod pipeline;
+mod retry;
 pub mod signer;
 #[cfg(test)]
 mod test_vectors;
-pub(crate) mod validate;
+mod transport;
+mod validate;
 
-pub use body::Body;
+pub use body::{Body, ProgressFn, PROGRESS_MAX_CHUNK};
 pub use callback::Callback;
 pub use client::Client;
-pub use config::Config;
-pub use error::{ErrorKind, OperationError, ServiceError};
+pub use config::{
+    Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_READWRITE_TIMEOUT,
+    DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_BACKOFF,
+};
+pub use error::{ErrorKind, OperationError, ServiceError, BAD_ERROR_RESPONSE};
 pub use headers::Headers;
-pub use options::{ObjectAcl, ParseOptionError, ServerSideEncryption, StorageClass, Tagging};
-pub use put_object::{PutObjectRequest, PutObjectResult};
+pub use mime::{content_type_for_key, DEFAULT_CONTENT_TYPE};
+pub use ops::put_object::{PutObjectRequest, PutObjectResult};
+pub use ops::shared::{MAX_TRAFFIC_LIMIT, MIN_TRAFFIC_LIMIT};
+pub use options::{
+    ObjectAcl, ParseOptionError, ServerSideEncryption, StorageClass, Tagging, MAX_METADATA_BYTES,
+    METADATA_PREFIX,
+};

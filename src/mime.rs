@@ -31,7 +31,7 @@ pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 /// counts, so `a.tar.gz` is looked up as `.gz`.
 ///
 /// ```
-/// use oss_blocking::mime::content_type_for_key;
+/// use oss_blocking::content_type_for_key;
 /// assert_eq!(content_type_for_key("photos/2024/IMG_0001.JPG"), "image/jpeg");
 /// assert_eq!(content_type_for_key("site/index.html"), "text/html");
 /// assert_eq!(content_type_for_key("backup.tar.gz"), "application/x-gzip");

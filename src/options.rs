@@ -326,7 +326,12 @@ pub const MAX_METADATA_BYTES: usize = 8 * 1024;
 /// proxies); values are printable ASCII (percent- or base64-encode other text first), since
 /// a header cannot carry line breaks and OSS does not promise to keep other bytes.
 pub(crate) fn metadata_header(key: &str, value: &str) -> Result<String, String> {
-    let key = key.strip_prefix(METADATA_PREFIX).unwrap_or(key);
+    // The prefix may be given in any case (`X-OSS-META-Author`); it is not part of the key.
+    let key = key
+        .get(..METADATA_PREFIX.len())
+        .filter(|head| head.eq_ignore_ascii_case(METADATA_PREFIX))
+        .and_then(|_| key.get(METADATA_PREFIX.len()..))
+        .unwrap_or(key);
     if key.is_empty() {
         return Err("invalid metadata key \"\": a key must not be empty".to_string());
     }

@@ -49,7 +49,7 @@ fn keys_exported_under_either_name_are_read_at_every_request() {
         .put_object(oss::PutObjectRequest::new(emu.bucket(), "env.txt").body("z"))
         .unwrap_err();
     assert_eq!(err.kind(), oss::ErrorKind::Credentials);
-    let text = err.to_string();
+    let text = format!("{err:#}");
     assert!(
         text.contains("OSS_ACCESS_KEY_ID") && text.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"),
         "{text}"

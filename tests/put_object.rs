@@ -217,7 +217,7 @@ fn missing_bucket_is_no_such_bucket() {
         (404, "NoSuchBucket")
     );
     assert_eq!(err.request_id(), Some(service.request_id()));
-    let text = err.to_string();
+    let text = format!("{err:#}");
     assert!(
         text.contains("NoSuchBucket") && text.contains("404"),
         "{text}"
@@ -329,8 +329,8 @@ fn a_missing_file_is_an_io_error_naming_the_path_and_nothing_is_sent() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
     assert!(
-        err.to_string().contains(&path.display().to_string()),
-        "{err}"
+        format!("{err:#}").contains(&path.display().to_string()),
+        "{err:#}"
     );
     assert_eq!(err.attempts(), 0);
     assert_eq!(emu.request_count(), 0);

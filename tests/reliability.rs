@@ -5,17 +5,19 @@
 //! Faults already covered in `tests/put_object.rs` (wrong CRC on every attempt and once, a
 //! 503 then success for a file, the CRC check turned off) are not repeated here.
 
-use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, SystemTime};
 
 use oss::credentials::{Credentials, CredentialsError, CredentialsProvider};
 use oss::emulator::{Emulator, Fault};
 use oss::{Body, Client, Config, ErrorKind, PutObjectRequest};
 use oss_blocking as oss;
+
+mod common;
+use common::RawServer;
 
 fn fast(cfg: Config) -> Config {
     cfg.retry_base_delay(Duration::from_millis(1))
@@ -373,7 +375,7 @@ fn an_error_status_with_a_garbage_body_keeps_the_status() {
         .unwrap_err();
     let service = err.service_error().unwrap();
     assert_eq!(service.status_code(), 502);
-    assert_eq!(service.code(), oss::error::BAD_ERROR_RESPONSE);
+    assert_eq!(service.code(), oss::BAD_ERROR_RESPONSE);
     assert_eq!(err.attempts(), 2);
     assert!(emu.object(emu.bucket(), "g.txt").is_none());
 }
@@ -424,56 +426,6 @@ fn a_server_that_stops_reading_mid_body_times_out_on_the_write() {
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
     assert!(err.is_timeout(), "{err:?}");
     assert!(emu.object(emu.bucket(), "big.bin").is_none());
-}
-
-/// A one-connection-at-a-time raw HTTP server that reads each request (head and
-/// `Content-Length` body) and answers it with `reply`, then closes. Serves at most `max`
-/// connections; counts them.
-struct RawServer {
-    endpoint: String,
-    connections: Arc<AtomicUsize>,
-}
-
-impl RawServer {
-    fn start(reply: &'static [u8], max: usize) -> RawServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let connections = Arc::new(AtomicUsize::new(0));
-        let count = Arc::clone(&connections);
-        thread::spawn(move || {
-            for stream in listener.incoming().take(max) {
-                let Ok(mut stream) = stream else { break };
-                count.fetch_add(1, Ordering::SeqCst);
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(5)))
-                    .unwrap();
-                if read_request(&mut stream).is_ok() {
-                    let _ = stream.write_all(reply);
-                }
-            }
-        });
-        RawServer {
-            endpoint,
-            connections,
-        }
-    }
-}
-
-fn read_request(stream: &mut TcpStream) -> io::Result<()> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
-        stream.read_exact(&mut byte)?;
-        head.push(byte[0]);
-    }
-    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-    let len: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    io::copy(&mut stream.take(len), &mut io::sink())?;
-    Ok(())
 }
 
 #[test]

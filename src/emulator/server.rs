@@ -680,10 +680,8 @@ fn validate_put_headers(head: &RequestHead) -> Result<(), ErrorReply> {
         }
     }
     if let Some(limit) = head.header("x-oss-traffic-limit") {
-        let ok = http::parse_decimal(limit).is_some_and(|n| {
-            (crate::put_object::MIN_TRAFFIC_LIMIT..=crate::put_object::MAX_TRAFFIC_LIMIT)
-                .contains(&n)
-        });
+        let ok = http::parse_decimal(limit)
+            .is_some_and(|n| (crate::MIN_TRAFFIC_LIMIT..=crate::MAX_TRAFFIC_LIMIT).contains(&n));
         if !ok {
             return Err(error::invalid_argument(
                 "The traffic limit is out of range.",

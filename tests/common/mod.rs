@@ -1,4 +1,5 @@
 //! Test helpers shared by several test binaries.
+#![allow(dead_code)] // each test binary uses a part
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -66,5 +67,55 @@ fn tunnel(mut client: TcpStream, count: &AtomicUsize) -> io::Result<()> {
     let _ = io::copy(&mut u_read, &mut c_write);
     let _ = c_write.shutdown(Shutdown::Write);
     let _ = up.join();
+    Ok(())
+}
+
+/// A one-connection-at-a-time raw HTTP server that reads each request (head and
+/// `Content-Length` body) and answers it with `reply`, then closes. Serves at most `max`
+/// connections; counts them.
+pub struct RawServer {
+    pub endpoint: String,
+    pub connections: Arc<AtomicUsize>,
+}
+
+impl RawServer {
+    pub fn start(reply: &'static [u8], max: usize) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&connections);
+        thread::spawn(move || {
+            for stream in listener.incoming().take(max) {
+                let Ok(mut stream) = stream else { break };
+                count.fetch_add(1, Ordering::SeqCst);
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .unwrap();
+                if read_request(&mut stream).is_ok() {
+                    let _ = stream.write_all(reply);
+                }
+            }
+        });
+        RawServer {
+            endpoint,
+            connections,
+        }
+    }
+}
+
+pub fn read_request(stream: &mut TcpStream) -> io::Result<()> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+        stream.read_exact(&mut byte)?;
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let len: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    io::copy(&mut stream.take(len), &mut io::sink())?;
     Ok(())
 }

@@ -1,0 +1,6 @@
+//! The operations, one file each. An operation file owns its request type, the mapping of its
+//! options to headers and query parameters, its success check and the parsing of its answer;
+//! everything else (signing, sending, retries) is the pipeline's.
+
+pub(crate) mod put_object;
+pub(crate) mod shared;

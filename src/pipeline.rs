@@ -1,0 +1,535 @@
+//! The one request pipeline every operation goes through.
+//!
+//! An operation file describes its request as an [`OperationInput`]; the pipeline then
+//! 1. prepares it once: URL, encoded query, the headers the transport owns, checks;
+//! 2. per attempt: gets credentials, signs (pure, [`crate::signer`]), sends the body through
+//!    the tracker (CRC-64 and progress in the same pass) and reads the answer with the body's
+//!    [`BodyStats`];
+//! 3. runs the operation's own success check on a 2xx answer;
+//! 4. hands any failure to [`retry::classify`], which holds the whole retry table.
+
+use std::time::SystemTime;
+
+use ureq::http;
+
+use crate::body::{Body, ProgressFn, Tracker};
+use crate::client::Client;
+use crate::credentials::{Credentials, CredentialsError, CredentialsProvider};
+use crate::endpoint::{self, SigningScope};
+use crate::error::{ErrorKind, OperationError, ServiceError};
+use crate::headers::Headers;
+use crate::retry::{self, AttemptFailure, AttemptState, Decision, Refusal};
+use crate::{signer, transport};
+
+/// Headers the client itself sets: from the body (`Content-Length`, `Transfer-Encoding`), the
+/// endpoint (`Host`) or the signer. A request that names one is refused before anything is
+/// sent, since two values would make the request malformed or its signature wrong.
+const TRANSPORT_OWNED_HEADERS: [&str; 8] = [
+    "Content-Length",
+    "Transfer-Encoding",
+    "Host",
+    "Authorization",
+    "Date",
+    signer::HEADER_OSS_DATE,
+    signer::HEADER_CONTENT_SHA256,
+    signer::HEADER_SECURITY_TOKEN,
+];
+
+/// One request as an operation describes it.
+pub(crate) struct OperationInput<'a> {
+    /// The OSS API name, e.g. `PutObject`, used in errors and logs.
+    pub name: &'static str,
+    pub method: &'static str,
+    pub bucket: &'a str,
+    pub key: Option<&'a str>,
+    /// The operation's headers: the user's values and the operation's defaults, each once.
+    pub headers: Headers,
+    /// Query parameters, unencoded; encoded once here for both the URL and the signature.
+    pub query: Vec<(String, String)>,
+    pub body: &'a mut Body,
+    pub progress: Option<&'a mut ProgressFn>,
+    /// The operation's check of a 2xx answer (ETag present, CRC-64, 203, ...).
+    pub check: &'a dyn Fn(&Response) -> Result<(), Rejection>,
+}
+
+/// What happened to the body during one attempt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BodyStats {
+    /// Bytes handed to the connection.
+    pub sent: u64,
+    /// CRC-64 of those bytes.
+    pub crc64: u64,
+    /// The whole body went out.
+    pub complete: bool,
+}
+
+/// A 2xx answer, with what was sent.
+pub(crate) struct Response {
+    pub status: u16,
+    pub headers: Headers,
+    /// The body, up to the transport's limit.
+    pub body: Vec<u8>,
+    /// `"<METHOD> <URL>"`, for messages.
+    pub request_target: String,
+    pub stats: BodyStats,
+}
+
+/// An operation's refusal of a 2xx answer: why (for the retry table) and the error to report.
+pub(crate) struct Rejection {
+    pub refusal: Refusal,
+    pub error: OperationError,
+}
+
+/// Everything that stays the same across attempts.
+struct Prepared<'c> {
+    provider: &'c dyn CredentialsProvider,
+    scope: SigningScope,
+    uri: http::Uri,
+    raw_query: String,
+    headers: Headers,
+    request_target: String,
+    total: Option<u64>,
+}
+
+/// How one attempt failed, before it becomes an [`OperationError`].
+enum Failed {
+    Credentials(CredentialsError),
+    /// Nothing was (or can be) sent correctly; the error is final.
+    Local(OperationError),
+    Transport {
+        error: ureq::Error,
+        body_sent: bool,
+    },
+    ResponseCut {
+        error: ureq::Error,
+        request_id: Option<String>,
+    },
+    Service(Box<ServiceError>),
+    Refused(Rejection),
+}
+
+impl Failed {
+    fn as_failure(&self) -> AttemptFailure<'_> {
+        match self {
+            Failed::Credentials(e) => AttemptFailure::Credentials(e),
+            Failed::Local(_) => AttemptFailure::Local,
+            Failed::Transport { error, body_sent } => AttemptFailure::Transport {
+                error,
+                body_sent: *body_sent,
+            },
+            Failed::ResponseCut { .. } => AttemptFailure::ResponseCut,
+            Failed::Service(s) => AttemptFailure::Service(s),
+            Failed::Refused(r) => AttemptFailure::Refused(r.refusal),
+        }
+    }
+
+    fn into_error(self, op: &'static str, target: &str) -> OperationError {
+        match self {
+            Failed::Credentials(e) => {
+                OperationError::new(op, ErrorKind::Credentials, "cannot get credentials")
+                    .with_source(e)
+            }
+            Failed::Local(error) => error,
+            Failed::Transport { error, .. } => {
+                OperationError::new(op, ErrorKind::Transport, format!("{target} failed"))
+                    .with_source(error)
+            }
+            Failed::ResponseCut { error, request_id } => OperationError::new(
+                op,
+                ErrorKind::Transport,
+                format!("{target}: reading the response failed"),
+            )
+            .with_source(error)
+            .with_request_id(request_id),
+            Failed::Service(service) => OperationError::service(op, *service),
+            Failed::Refused(rejection) => rejection.error,
+        }
+    }
+}
+
+impl Client {
+    /// Runs one operation: prepare, then attempts until success or a final failure.
+    pub(crate) fn execute(
+        &self,
+        mut input: OperationInput<'_>,
+    ) -> Result<Response, OperationError> {
+        let op = input.name;
+        let prepared = self.prepare(&mut input)?;
+        let max_attempts = self.config().retry_max_attempts.max(1);
+        let mut may_have_stored: Option<OperationError> = None;
+        let mut attempt = 0u32;
+        loop {
+            attempt = attempt.saturating_add(1);
+            log::debug!("{op}: {} (attempt {attempt})", prepared.request_target);
+            let failed = match self.attempt(&prepared, &mut input) {
+                Ok(response) => return Ok(response),
+                Err(failed) => failed,
+            };
+            let state = AttemptState {
+                attempt,
+                max_attempts,
+                body_rewindable: input.body.is_rewindable(),
+            };
+            let decision = retry::classify(&failed.as_failure(), state);
+            let error = failed
+                .into_error(op, &prepared.request_target)
+                .with_attempts(attempt);
+            match decision {
+                Decision::Fail { note, .. } => {
+                    let error = match note {
+                        Some(note) => error.with_note(note),
+                        None => error,
+                    };
+                    return Err(retry::final_error(may_have_stored, error));
+                }
+                Decision::Retry {
+                    reason,
+                    may_have_stored: stored,
+                } => {
+                    let delay = retry::backoff_delay(attempt, self.config());
+                    log::warn!(
+                        "{op}: attempt {attempt} of {max_attempts} failed ({reason}), retrying \
+                         in {} ms: {error}",
+                        delay.as_millis()
+                    );
+                    if stored {
+                        may_have_stored = Some(error);
+                    }
+                    std::thread::sleep(delay);
+                }
+            }
+        }
+    }
+
+    /// The steps done once per operation; every error here is final and nothing is sent.
+    fn prepare(&self, input: &mut OperationInput<'_>) -> Result<Prepared<'_>, OperationError> {
+        let op = input.name;
+        let invalid = |m: String| OperationError::invalid_argument(op, m);
+        if let Some(message) = self.setup_error() {
+            return Err(invalid(message.to_string()));
+        }
+        let cfg = self.config();
+        let endpoint = endpoint::resolve(cfg).map_err(invalid)?;
+        let scope = endpoint::signing_scope(cfg).map_err(invalid)?;
+        let provider = cfg.credentials_provider.as_deref().ok_or_else(|| {
+            OperationError::new(
+                op,
+                ErrorKind::Credentials,
+                "no credentials provider: set Config::credentials_provider, e.g. \
+                 EnvironmentVariableCredentialsProvider::new() with OSS_ACCESS_KEY_ID and \
+                 OSS_ACCESS_KEY_SECRET exported",
+            )
+        })?;
+        let raw_query = encode_query(&input.query);
+        let mut url = endpoint.url(input.bucket, input.key);
+        if !raw_query.is_empty() {
+            url.push('?');
+            url.push_str(&raw_query);
+        }
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| invalid(format!("cannot build a URL from {url:?}")).with_source(e))?;
+        let headers = self.base_headers(input)?;
+        Ok(Prepared {
+            provider,
+            scope,
+            uri,
+            raw_query,
+            total: input.body.known_length(),
+            headers,
+            request_target: format!("{} {url}", input.method),
+        })
+    }
+
+    /// The operation's headers checked, plus what the client adds once: `Content-Length`
+    /// from the body and the default `User-Agent` (unless the request set its own).
+    fn base_headers(&self, input: &mut OperationInput<'_>) -> Result<Headers, OperationError> {
+        let op = input.name;
+        let mut headers = std::mem::take(&mut input.headers);
+        check_headers(&headers).map_err(|m| OperationError::invalid_argument(op, m))?;
+        input.body.prepare().map_err(|e| {
+            OperationError::new(op, ErrorKind::Io, "cannot read the body").with_source(e)
+        })?;
+        if let Some(len) = input.body.known_length() {
+            headers.set("Content-Length", len.to_string());
+        }
+        if !headers.contains("User-Agent") {
+            headers.set("User-Agent", self.user_agent());
+        }
+        Ok(headers)
+    }
+
+    /// One attempt: credentials, signature, send, answer, the operation's check.
+    fn attempt(
+        &self,
+        prepared: &Prepared<'_>,
+        input: &mut OperationInput<'_>,
+    ) -> Result<Response, Failed> {
+        let credentials = prepared
+            .provider
+            .credentials()
+            .map_err(Failed::Credentials)?;
+        let headers = self
+            .signed_headers(prepared, input, &credentials)
+            .map_err(Failed::Local)?;
+        let (sent, stats) = self.send_body(prepared, input, &headers)?;
+        let answer = sent.map_err(|error| Failed::Transport {
+            error,
+            body_sent: stats.complete,
+        })?;
+        let response = self.read_answer(answer, stats, &prepared.request_target)?;
+        (input.check)(&response).map_err(Failed::Refused)?;
+        Ok(response)
+    }
+
+    /// The prepared headers signed for this attempt with a fresh time. Empty keys are refused
+    /// here: only [`crate::credentials::AnonymousCredentialsProvider`] sends unsigned requests.
+    fn signed_headers(
+        &self,
+        prepared: &Prepared<'_>,
+        input: &OperationInput<'_>,
+        credentials: &Credentials,
+    ) -> Result<Headers, OperationError> {
+        let headers = prepared.headers.clone();
+        if credentials.is_anonymous() {
+            return Ok(headers);
+        }
+        empty_key_message(credentials).map_or(Ok(()), |m| {
+            Err(OperationError::new(input.name, ErrorKind::Credentials, m))
+        })?;
+        let ctx = signer::SigningContext {
+            credentials,
+            region: &prepared.scope.region,
+            product: &prepared.scope.product,
+            time: self.now(),
+            additional_headers: &self.config().additional_headers,
+        };
+        let mut pairs = headers.as_slice().to_vec();
+        signer::sign_v4_headers(
+            input.method,
+            Some(input.bucket),
+            input.key,
+            &prepared.raw_query,
+            &mut pairs,
+            &ctx,
+        );
+        Ok(pairs.into())
+    }
+
+    /// Sends the request with the body pulled through the tracker. A failure of the local
+    /// source (a read error, a body shorter than its length) is final and named as such.
+    fn send_body(
+        &self,
+        prepared: &Prepared<'_>,
+        input: &mut OperationInput<'_>,
+        headers: &Headers,
+    ) -> Result<(Result<transport::Answer, ureq::Error>, BodyStats), Failed> {
+        let op = input.name;
+        let what = match input.body.path() {
+            Some(p) => format!("cannot read {}", p.display()),
+            None => "cannot read the body".to_string(),
+        };
+        let reader = input.body.attempt_reader().map_err(|e| {
+            Failed::Local(OperationError::new(op, ErrorKind::Io, what.clone()).with_source(e))
+        })?;
+        let mut tracker = Tracker::new(reader, prepared.total, input.progress.as_deref_mut());
+        let sent = transport::send(
+            self.agent(),
+            input.method,
+            &prepared.uri,
+            headers,
+            &mut tracker,
+        );
+        if sent.is_ok() {
+            tracker.finish();
+        }
+        let stats = tracker.stats();
+        if let Some(local) = tracker.take_local_error() {
+            return Err(Failed::Local(
+                OperationError::new(op, ErrorKind::Io, what).with_source(local),
+            ));
+        }
+        Ok((sent, stats))
+    }
+
+    /// Turns an answer into a [`Response`] (2xx) or the service's error.
+    fn read_answer(
+        &self,
+        answer: transport::Answer,
+        stats: BodyStats,
+        request_target: &str,
+    ) -> Result<Response, Failed> {
+        let transport::Answer {
+            status,
+            headers,
+            body,
+        } = answer;
+        log::debug!(
+            "{request_target}: HTTP {status}, request id {}",
+            headers.get("x-oss-request-id").unwrap_or("-")
+        );
+        if (200..300).contains(&status) {
+            let body = body.map_err(|error| Failed::ResponseCut {
+                error,
+                request_id: headers.get("x-oss-request-id").map(str::to_string),
+            })?;
+            return Ok(Response {
+                status,
+                headers,
+                body,
+                request_target: request_target.to_string(),
+                stats,
+            });
+        }
+        let body = body.unwrap_or_default();
+        let service = ServiceError::from_response(status, &headers, &body, request_target);
+        if service.code() == "RequestTimeTooSkewed" {
+            if let Some(server_time) = service.timestamp() {
+                self.learn_clock_offset(server_time);
+            }
+        }
+        Err(Failed::Service(Box::new(service)))
+    }
+}
+
+/// Says which key is empty, if one is.
+fn empty_key_message(credentials: &Credentials) -> Option<String> {
+    let what = match (
+        credentials.access_key_id().is_empty(),
+        credentials.access_key_secret().is_empty(),
+    ) {
+        (false, false) => return None,
+        (true, true) => "an empty AccessKey ID and an empty AccessKey secret",
+        (true, false) => "an empty AccessKey ID",
+        (false, true) => "an empty AccessKey secret",
+    };
+    Some(format!(
+        "the credentials provider returned {what}: nothing was sent (unsigned requests are \
+         sent only with AnonymousCredentialsProvider)"
+    ))
+}
+
+/// `k=v&k2=v2`, each part percent-encoded once (the same text goes in the URL and the
+/// signature).
+fn encode_query(query: &[(String, String)]) -> String {
+    query
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                signer::escape_query_component(k),
+                signer::escape_query_component(v)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Header names must be tokens, values must not contain control characters (a CR or LF would
+/// split the request), and the headers the client owns must not be set by the request.
+fn check_headers(headers: &Headers) -> Result<(), String> {
+    for (name, value) in headers.iter() {
+        if let Some(owned) = TRANSPORT_OWNED_HEADERS
+            .iter()
+            .find(|owned| owned.eq_ignore_ascii_case(name))
+        {
+            return Err(format!(
+                "invalid header {name:?}: {owned} is set by the client (Content-Length and \
+                 Transfer-Encoding from the body, Host from the endpoint, Date, \
+                 Authorization and the x-oss-date, x-oss-content-sha256 and \
+                 x-oss-security-token headers by the signer); remove it from the request"
+            ));
+        }
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(format!(
+                "invalid header name {name:?}: use letters, digits and - only"
+            ));
+        }
+        if http::HeaderValue::from_str(value).is_err() {
+            return Err(format!(
+                "invalid value for header {name}: use visible ASCII characters, no control \
+                 characters or line breaks (percent-encode other text)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Server time minus local time in milliseconds, saturating (a hostile `Date` far in the
+/// past or future cannot overflow it).
+pub(crate) fn clock_offset_ms(server_time: SystemTime, now: SystemTime) -> i64 {
+    match server_time.duration_since(now) {
+        Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+        Err(behind) => i64::try_from(behind.duration().as_millis())
+            .map(i64::saturating_neg)
+            .unwrap_or(-i64::MAX),
+    }
+}
+
+/// `now` shifted by a learned offset; left unshifted when the result is not representable.
+pub(crate) fn apply_clock_offset(now: SystemTime, offset_ms: i64) -> SystemTime {
+    let magnitude = std::time::Duration::from_millis(offset_ms.unsigned_abs());
+    let shifted = if offset_ms >= 0 {
+        now.checked_add(magnitude)
+    } else {
+        now.checked_sub(magnitude)
+    };
+    shifted.unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn clock_offsets_saturate_and_round_trip() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ahead = now + Duration::from_secs(1200);
+        assert_eq!(clock_offset_ms(ahead, now), 1_200_000);
+        assert_eq!(clock_offset_ms(now, ahead), -1_200_000);
+        assert_eq!(apply_clock_offset(now, 1_200_000), ahead);
+        assert_eq!(apply_clock_offset(ahead, -1_200_000), now);
+        // A hostile Date far away cannot overflow, and an unrepresentable shift is ignored.
+        let far = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
+        assert!(clock_offset_ms(far, UNIX_EPOCH) > 0);
+        assert!(clock_offset_ms(UNIX_EPOCH, far) < 0);
+        for extreme in [i64::MIN, i64::MAX] {
+            let _ = apply_clock_offset(now, extreme); // must not panic
+        }
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_are_refused() {
+        let bad: Headers = [("x-oss-meta-a", "a\r\nInjected: 1")].into_iter().collect();
+        assert!(check_headers(&bad).unwrap_err().contains("x-oss-meta-a"));
+        let bad: Headers = [("bad header", "v")].into_iter().collect();
+        assert!(check_headers(&bad).is_err());
+    }
+
+    #[test]
+    fn transport_owned_headers_are_refused_by_name_in_any_case() {
+        for name in [
+            "Content-Length",
+            "transfer-encoding",
+            "HOST",
+            "Authorization",
+            "x-oss-date",
+            "X-OSS-Content-Sha256",
+            "x-oss-security-token",
+        ] {
+            let headers: Headers = [(name, "1")].into_iter().collect();
+            let message = check_headers(&headers).unwrap_err();
+            assert!(message.contains(name), "{message}");
+        }
+    }
+
+    #[test]
+    fn empty_keys_are_named() {
+        let message = empty_key_message(&Credentials::new("", "s")).unwrap();
+        assert!(message.contains("empty AccessKey ID"), "{message}");
+        let message = empty_key_message(&Credentials::new("id", "")).unwrap();
+        assert!(message.contains("empty AccessKey secret"), "{message}");
+        assert!(empty_key_message(&Credentials::new("id", "s")).is_none());
+    }
+}
