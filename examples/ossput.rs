@@ -36,7 +36,8 @@ Options:
   -h, --help              show this help
 
 Credentials: OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET, with OSS_REGION (and optionally
-OSS_ENDPOINT). Without credentials, ossput uploads to a built-in local emulator.
+OSS_ENDPOINT); the bucket is BUCKET, no OSS_BUCKET needed. Without credentials, ossput uploads
+to a built-in local emulator.
 
 Exit status: 0 when every file was uploaded, 1 when an upload failed, 2 on a usage error.";
 
@@ -232,16 +233,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let target = match common::target() {
+    // The bucket is the URL's: on real OSS no OSS_BUCKET is needed; the emulator is started
+    // with it.
+    let target = match common::target_for_bucket(&args.bucket) {
         Ok(t) => t,
         Err(message) => {
             eprintln!("ossput: {message}");
             return ExitCode::FAILURE;
         }
     };
-    if let Some(emu) = &target.emulator {
-        emu.create_bucket(&args.bucket);
-    }
     let terminal = std::io::stderr().is_terminal();
     let mut rows = Vec::new();
     let mut failed = false;

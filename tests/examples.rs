@@ -6,6 +6,7 @@
 //! `cargo test --test examples`), this builds them once with the same cargo. Each run is
 //! bounded by a timeout.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -49,6 +50,12 @@ fn examples_dir() -> &'static PathBuf {
 
 /// Runs an example with no OSS credentials in its environment, within [`TIMEOUT`].
 fn run(name: &str, args: &[&str]) -> Output {
+    run_with_env::<&str>(name, args, &[])
+}
+
+/// As [`run`], with only `env` (e.g. credentials) among the `OSS_*` / `ALIBABA_CLOUD_*`
+/// variables of the example's environment; this process's own environment is left alone.
+fn run_with_env<V: AsRef<OsStr>>(name: &str, args: &[&str], env: &[(&str, V)]) -> Output {
     let mut cmd = Command::new(examples_dir().join(name));
     cmd.args(args)
         .stdin(Stdio::null())
@@ -60,6 +67,7 @@ fn run(name: &str, args: &[&str]) -> Output {
             cmd.env_remove(key);
         }
     }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     let mut child = cmd.spawn().unwrap();
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
@@ -226,4 +234,71 @@ fn ossput_uploads_reports_and_fails_with_the_right_exit_codes() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: ossput"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The environment that sends an example to real OSS, here an emulator standing in for it:
+/// credentials, region and endpoint, and no `OSS_BUCKET`.
+fn real_oss_env(emu: &oss_blocking::emulator::Emulator) -> Vec<(&'static str, String)> {
+    vec![
+        ("OSS_ACCESS_KEY_ID", emu.access_key_id().to_string()),
+        (
+            "OSS_ACCESS_KEY_SECRET",
+            oss_blocking::emulator::DEFAULT_ACCESS_KEY_SECRET.to_string(),
+        ),
+        ("OSS_REGION", emu.region().to_string()),
+        // An IP-address endpoint: the client uses path style, as the emulator expects.
+        ("OSS_ENDPOINT", emu.endpoint()),
+    ]
+}
+
+#[test]
+fn ossput_with_credentials_takes_the_bucket_from_the_url_without_oss_bucket() {
+    let emu = oss_blocking::emulator::Emulator::start().unwrap();
+    let dir = std::env::temp_dir().join(format!("ossput-real-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("c.txt");
+    std::fs::write(&file, "hello world").unwrap();
+    let destination = format!("oss://{}/prefix/", emu.bucket());
+
+    let env = real_oss_env(&emu);
+    let out = run_with_env("ossput", &[file.to_str().unwrap(), &destination], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("uploading to real OSS, bucket {}", emu.bucket())),
+        "{stdout}"
+    );
+    let object = emu
+        .object(emu.bucket(), "prefix/c.txt")
+        .expect("prefix/c.txt stored in the URL's bucket");
+    assert_eq!(object.data, b"hello world");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_example_with_credentials_needs_oss_bucket_and_says_so() {
+    let emu = oss_blocking::emulator::Emulator::start().unwrap();
+    let mut env = real_oss_env(&emu);
+    let out = run_with_env("put_string", &[], &env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("set OSS_BUCKET") && !stderr.contains("OSS_REGION"),
+        "names only the missing variable: {stderr}"
+    );
+    assert_eq!(emu.request_count(), 0, "nothing sent without a bucket");
+
+    env.push(("OSS_BUCKET", emu.bucket().to_string()));
+    let out = run_with_env("put_string", &[], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(emu.object(emu.bucket(), "exampleobject.txt").is_some());
 }

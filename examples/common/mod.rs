@@ -2,7 +2,8 @@
 //! else for the built-in emulator (no account needed), and the bucket to upload to.
 //!
 //! Real OSS: set `OSS_ACCESS_KEY_ID`/`OSS_ACCESS_KEY_SECRET` (or the `ALIBABA_CLOUD_*` names),
-//! `OSS_REGION` and `OSS_BUCKET` (`OSS_ENDPOINT` optional).
+//! `OSS_REGION` and, unless the example is told its bucket (ossput's `oss://BUCKET/`),
+//! `OSS_BUCKET` (`OSS_ENDPOINT` optional).
 #![allow(dead_code)] // each example uses a part
 
 use oss::credentials::{CredentialsProvider, EnvironmentVariableCredentialsProvider};
@@ -23,22 +24,59 @@ pub fn target() -> Result<Target, String> {
 
 /// As [`target`], with an emulator built from `builder` when there are no credentials.
 pub fn target_with(builder: oss::emulator::EmulatorBuilder) -> Result<Target, String> {
+    connect(builder, None)
+}
+
+/// As [`target`], for a tool told its bucket (ossput's `oss://BUCKET/...`): that bucket is
+/// used on real OSS, so `OSS_BUCKET` is not needed, and the emulator is started with it.
+pub fn target_for_bucket(bucket: &str) -> Result<Target, String> {
+    connect(
+        oss::emulator::Emulator::builder().bucket(bucket),
+        Some(bucket),
+    )
+}
+
+/// An environment variable's value, with an empty one taken as unset.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Real OSS with `bucket`, else `OSS_BUCKET`, when the environment has credentials; else an
+/// emulator from `builder`.
+fn connect(
+    builder: oss::emulator::EmulatorBuilder,
+    bucket: Option<&str>,
+) -> Result<Target, String> {
+    // What real OSS needs besides the credentials: the bucket only when nothing names one.
+    let real_oss_vars = if bucket.is_some() {
+        "OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_REGION"
+    } else {
+        "OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_REGION and OSS_BUCKET"
+    };
     if EnvironmentVariableCredentialsProvider::new()
         .credentials()
         .is_ok()
     {
-        let region = std::env::var("OSS_REGION").map_err(|_| {
-            "credentials found in the environment: also set OSS_REGION (e.g. cn-hangzhou) and \
-             OSS_BUCKET to upload to real OSS, or unset the credentials to use the built-in \
-             emulator"
-                .to_string()
-        })?;
-        let bucket = std::env::var("OSS_BUCKET")
-            .map_err(|_| "set OSS_BUCKET to the bucket to upload to".to_string())?;
+        let region = env_var("OSS_REGION");
+        let bucket = bucket.map(str::to_string).or_else(|| env_var("OSS_BUCKET"));
+        let mut missing = Vec::new();
+        if region.is_none() {
+            missing.push("OSS_REGION (e.g. cn-hangzhou)");
+        }
+        if bucket.is_none() {
+            missing.push("OSS_BUCKET (the bucket to upload to)");
+        }
+        let (Some(region), Some(bucket)) = (region, bucket) else {
+            return Err(format!(
+                "credentials found in the environment: also set {} to upload to real OSS, or \
+                 unset the credentials to use the built-in emulator",
+                missing.join(" and ")
+            ));
+        };
         let mut cfg = oss::Config::load_default()
             .credentials_provider(EnvironmentVariableCredentialsProvider::new())
             .region(region);
-        if let Ok(endpoint) = std::env::var("OSS_ENDPOINT") {
+        if let Some(endpoint) = env_var("OSS_ENDPOINT") {
             cfg = cfg.endpoint(endpoint);
         }
         println!("uploading to real OSS, bucket {bucket}");
@@ -53,7 +91,7 @@ pub fn target_with(builder: oss::emulator::EmulatorBuilder) -> Result<Target, St
         .map_err(|e| format!("cannot start the built-in emulator: {e}"))?;
     println!(
         "no credentials in the environment: using the built-in OSS emulator at {} (set \
-         OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_REGION and OSS_BUCKET for real OSS)",
+         {real_oss_vars} for real OSS)",
         emulator.endpoint()
     );
     Ok(Target {
