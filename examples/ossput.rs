@@ -300,7 +300,7 @@ fn main() -> ExitCode {
                         service.message()
                     ),
                     None => eprintln!(
-                        "ossput: {} -> oss://{}/{key} failed: {err}",
+                        "ossput: {} -> oss://{}/{key} failed: {err:#}",
                         file.display(),
                         args.bucket
                     ),

@@ -34,7 +34,7 @@ fn run() -> Result<(), String> {
     let result = target
         .client
         .put_object(request)
-        .map_err(|e| format!("upload failed: {e}"))?;
+        .map_err(|e| format!("upload failed: {e:#}"))?;
     common::print_result(&result);
     common::show_stored(&target, &key);
     Ok(())

@@ -18,7 +18,7 @@ fn run() -> Result<(), String> {
     let result = target
         .client
         .put_object(oss::PutObjectRequest::new(&target.bucket, "exampleobject.bin").body(data))
-        .map_err(|e| format!("upload failed: {e}"))?;
+        .map_err(|e| format!("upload failed: {e:#}"))?;
     common::print_result(&result);
     Ok(())
 }

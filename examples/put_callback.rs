@@ -197,7 +197,7 @@ fn run() -> Result<(), String> {
                 err.request_id().unwrap_or("-"),
             );
         }
-        Err(err) => return Err(format!("upload failed: {err}")),
+        Err(err) => return Err(format!("upload failed: {err:#}")),
     }
     if target.emulator.is_some() {
         // The emulator always calls back: wait for the server thread's verdict.

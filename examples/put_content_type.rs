@@ -20,7 +20,7 @@ fn run() -> Result<(), String> {
                 .body("<h1>Hello, OSS!</h1>")
                 .content_type("text/html; charset=utf-8"),
         )
-        .map_err(|e| format!("upload failed: {e}"))?;
+        .map_err(|e| format!("upload failed: {e:#}"))?;
     common::print_result(&result);
     common::show_stored(&target, "exampledir/page");
     Ok(())

@@ -27,7 +27,7 @@ fn run() -> Result<(), String> {
                 .body("secret-ish")
                 .server_side_encryption(sse),
         )
-        .map_err(|e| format!("upload failed: {e}"))?;
+        .map_err(|e| format!("upload failed: {e:#}"))?;
     common::print_result(&result);
     println!(
         "x-oss-server-side-encryption: {}",

@@ -38,11 +38,11 @@ fn advice(err: &oss::OperationError) -> String {
         );
     }
     match err.kind() {
-        ErrorKind::InvalidArgument => format!("refused before sending: {err}"),
-        ErrorKind::Credentials => format!("no usable credentials: {err}"),
-        ErrorKind::Transport => format!("network problem, retried already: {err}"),
-        ErrorKind::Io => format!("cannot read the local data: {err}"),
-        _ => err.to_string(),
+        ErrorKind::InvalidArgument => format!("refused before sending: {err:#}"),
+        ErrorKind::Credentials => format!("no usable credentials: {err:#}"),
+        ErrorKind::Transport => format!("network problem, retried already: {err:#}"),
+        ErrorKind::Io => format!("cannot read the local data: {err:#}"),
+        _ => format!("{err:#}"),
     }
 }
 

@@ -32,7 +32,7 @@ fn run() -> Result<(), String> {
     if temporary {
         let _ = std::fs::remove_file(&path);
     }
-    let result = result.map_err(|e| format!("upload failed: {e}"))?;
+    let result = result.map_err(|e| format!("upload failed: {e:#}"))?;
     common::print_result(&result);
     Ok(())
 }

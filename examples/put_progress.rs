@@ -42,7 +42,7 @@ fn run() -> Result<(), String> {
                     }
                 }),
         )
-        .map_err(|e| format!("\nupload failed: {e}"))?;
+        .map_err(|e| format!("\nupload failed: {e:#}"))?;
     println!();
     common::print_result(&result);
     Ok(())

@@ -70,7 +70,7 @@ fn run() -> Result<(), String> {
     if let Some(server) = server {
         let _ = server.join();
     }
-    let result = result.map_err(|e| format!("upload failed: {e}"))?;
+    let result = result.map_err(|e| format!("upload failed: {e:#}"))?;
     common::print_result(&result);
     common::show_stored(&target, "exampledir/from-network.bin");
     Ok(())

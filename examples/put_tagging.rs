@@ -22,7 +22,7 @@ fn run() -> Result<(), String> {
                 .body("tagged")
                 .tagging("env=prod&team=backend"),
         )
-        .map_err(|e| format!("upload failed: {e}"))?;
+        .map_err(|e| format!("upload failed: {e:#}"))?;
     common::print_result(&result);
     // Built from pairs, with characters that need encoding:
     let tags = oss::Tagging::new()
@@ -36,7 +36,7 @@ fn run() -> Result<(), String> {
                 .body("tagged")
                 .tagging(tags),
         )
-        .map_err(|e| format!("upload failed: {e}"))?;
+        .map_err(|e| format!("upload failed: {e:#}"))?;
     common::print_result(&result);
     common::show_stored(&target, "exampledir/tagged-2.txt");
     Ok(())

@@ -49,7 +49,7 @@ fn run() -> Result<(), String> {
                 }
                 _ => "",
             };
-            Err(format!("upload failed: {err}{hint}"))
+            Err(format!("upload failed: {err:#}{hint}"))
         }
     }
 }
