@@ -13,26 +13,11 @@ use std::time::{Duration, SystemTime};
 
 use oss::credentials::{Credentials, CredentialsError, CredentialsProvider};
 use oss::emulator::{Emulator, Fault};
-use oss::{Body, Client, Config, ErrorKind, PutObjectRequest};
+use oss::{Body, Client, ErrorKind, PutObjectRequest};
 use oss_blocking as oss;
 
 mod common;
-use common::RawServer;
-
-fn fast(cfg: Config) -> Config {
-    cfg.retry_base_delay(Duration::from_millis(1))
-        .retry_max_backoff(Duration::from_millis(5))
-}
-
-fn setup() -> (Emulator, Client) {
-    let emu = Emulator::start().expect("emulator starts");
-    let client = Client::new(fast(emu.config()));
-    (emu, client)
-}
-
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8).collect()
-}
+use common::{fast, pattern, setup, RawServer};
 
 fn error_status(status: u16, code: &str, times: u32) -> Fault {
     Fault::ErrorStatus {

@@ -11,26 +11,11 @@ use std::time::Duration;
 
 use oss::credentials::{AnonymousCredentialsProvider, Credentials, CredentialsError};
 use oss::emulator::{Emulator, Fault};
-use oss::{Body, Client, Config, ErrorKind, OperationError, PutObjectRequest};
+use oss::{Body, Client, ErrorKind, OperationError, PutObjectRequest};
 use oss_blocking as oss;
 
 mod common;
-use common::RawServer;
-
-fn fast(cfg: Config) -> Config {
-    cfg.retry_base_delay(Duration::from_millis(1))
-        .retry_max_backoff(Duration::from_millis(5))
-}
-
-fn setup() -> (Emulator, Client) {
-    let emu = Emulator::start().expect("emulator starts");
-    let client = Client::new(fast(emu.config()));
-    (emu, client)
-}
-
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8).collect()
-}
+use common::{fast, pattern, setup, RawServer};
 
 fn temp_file(name: &str, data: &[u8]) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("oss-review-{}", std::process::id()));

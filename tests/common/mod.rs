@@ -8,6 +8,27 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use oss_blocking::emulator::Emulator;
+use oss_blocking::{Client, Config};
+
+/// Retries with 1-5 ms waits, so retry tests run fast.
+pub fn fast(cfg: Config) -> Config {
+    cfg.retry_base_delay(Duration::from_millis(1))
+        .retry_max_backoff(Duration::from_millis(5))
+}
+
+/// A fresh emulator and a client for it with fast retries.
+pub fn setup() -> (Emulator, Client) {
+    let emu = Emulator::start().expect("emulator starts");
+    let client = Client::new(fast(emu.config()));
+    (emu, client)
+}
+
+/// `len` bytes of a repeating, non-trivial pattern.
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
 /// A loopback HTTP proxy that understands `CONNECT host:port` (what ureq sends to an http
 /// proxy, for http and https targets alike), tunnels to the target and counts tunnels. Serves
 /// at most `max` connections; each socket gives up after 10 s of silence.
