@@ -272,10 +272,24 @@ fn only_the_anonymous_provider_sends_unsigned_requests() {
             .retry_max_attempts(1)
             .credentials_provider(AnonymousCredentialsProvider::new()),
     );
-    let _ = client.put_object(PutObjectRequest::new(emu.bucket(), "anon.txt").body("x"));
+    let err = client
+        .put_object(PutObjectRequest::new(emu.bucket(), "anon.txt").body("x"))
+        .unwrap_err();
+    // The request went out unsigned and the private bucket refused it.
+    assert_eq!(err.service_error().map(|s| s.code()), Some("AccessDenied"));
     let requests = emu.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].header("authorization"), None);
+
+    // Empty keys from any other provider are not "anonymous": nothing goes out.
+    let emu = Emulator::start().unwrap();
+    let client =
+        Client::new(fast(emu.config()).credentials_provider(|| Ok(Credentials::new("", ""))));
+    let err = client
+        .put_object(PutObjectRequest::new(emu.bucket(), "anon.txt").body("x"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Credentials);
+    assert_eq!(emu.request_count(), 0);
 }
 
 // 5. A retry does not hide corruption -------------------------------------------------------------
@@ -401,20 +415,19 @@ fn a_transient_credentials_error_is_retried_and_nothing_is_sent_until_keys_are_h
 #[test]
 fn a_lasting_or_permanent_credentials_error_ends_the_operation() {
     let emu = Emulator::start().unwrap();
-    let calls = Arc::new(AtomicU32::new(0));
-    let client = client_with(
-        &emu,
-        flaky_provider(
-            u32::MAX,
-            || CredentialsError::transient("down"),
-            Arc::clone(&calls),
-        ),
-    );
-    let err = client
-        .put_object(PutObjectRequest::new(emu.bucket(), "c.txt").body("x"))
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Credentials);
-    assert_eq!((calls.load(Ordering::SeqCst), err.attempts()), (3, 3));
+    let lasting: [fn() -> CredentialsError; 2] = [
+        || CredentialsError::transient("down"),
+        || CredentialsError::with_source("down", io::Error::new(io::ErrorKind::TimedOut, "1 s")),
+    ];
+    for error in lasting {
+        let calls = Arc::new(AtomicU32::new(0));
+        let client = client_with(&emu, flaky_provider(u32::MAX, error, Arc::clone(&calls)));
+        let err = client
+            .put_object(PutObjectRequest::new(emu.bucket(), "c.txt").body("x"))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Credentials);
+        assert_eq!((calls.load(Ordering::SeqCst), err.attempts()), (3, 3));
+    }
 
     let calls = Arc::new(AtomicU32::new(0));
     let client = client_with(
