@@ -73,5 +73,5 @@ pub use ops::put_object::{PutObjectRequest, PutObjectResult};
 pub use ops::shared::{MAX_TRAFFIC_LIMIT, MIN_TRAFFIC_LIMIT};
 pub use options::{
     ObjectAcl, ParseOptionError, ServerSideEncryption, StorageClass, Tagging, MAX_METADATA_BYTES,
-    METADATA_PREFIX,
+    MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, METADATA_PREFIX,
 };
