@@ -1,11 +1,13 @@
 //! Request authentication: the checks OSS makes on a V4 `Authorization` header, in order.
 //!
-//! The signature itself is recomputed by [`crate::signer::expected_signature`], the same code
-//! the client signs with; what this module adds is the server's policy around it.
+//! The signature itself is recomputed by [`sigv4::expected_signature`] from the signer's own
+//! steps, the same code the client signs with; what this module adds is the server's policy
+//! around it.
 
 use std::time::{Duration, SystemTime};
 
 use super::error::{self, ErrorReply};
+use super::sigv4;
 use super::Settings;
 use crate::signer;
 
@@ -44,7 +46,7 @@ pub(crate) fn verify(
             "signature V1 is not supported by the emulator; sign with V4 (OSS4-HMAC-SHA256)",
         ));
     }
-    let parsed = signer::parse_authorization(value).ok_or_else(|| {
+    let parsed = sigv4::parse_authorization(value).ok_or_else(|| {
         error::invalid_authorization(
             "expected `OSS4-HMAC-SHA256 Credential=<ak>/<date>/<region>/oss/aliyun_v4_request,\
              [AdditionalHeaders=<names>,]Signature=<64 hex>`",
@@ -97,7 +99,7 @@ pub(crate) fn verify(
             &signer::format_datetime(now),
         ));
     }
-    let expected = signer::expected_signature(
+    let expected = sigv4::expected_signature(
         req.method,
         req.bucket,
         req.key,

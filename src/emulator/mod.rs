@@ -15,6 +15,7 @@ pub mod callback;
 mod error;
 mod http;
 mod server;
+mod sigv4;
 mod store;
 mod tls;
 
