@@ -258,7 +258,7 @@ impl Client {
                     .with_source(e),
             )
         })?;
-        let mut headers = base_headers.to_vec();
+        let mut headers = crate::Headers::from(base_headers.to_vec());
         if credentials.has_keys() {
             let ctx = signer::SigningContext {
                 credentials: &credentials,
@@ -286,7 +286,7 @@ impl Client {
         let mut builder = http::Request::builder()
             .method(input.method)
             .uri(uri.clone());
-        for (name, value) in &headers {
+        for (name, value) in headers.as_slice() {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let request = builder

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::credentials::Credentials;
 use crate::signer::{sign_v4_headers, SigningContext};
+use crate::Headers;
 
 /// The whole vector file, parsed.
 pub(crate) fn all() -> Value {
@@ -46,7 +47,7 @@ pub(crate) struct V4Case {
     pub key: Option<String>,
     pub raw_query: String,
     pub url: String,
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     pub region: String,
     pub product: String,
     pub credentials: Credentials,
@@ -75,7 +76,7 @@ impl V4Case {
     }
 
     /// The case's headers after [`sign_v4_headers`].
-    pub fn sign(&self) -> Vec<(String, String)> {
+    pub fn sign(&self) -> Headers {
         let mut headers = self.headers.clone();
         sign_v4_headers(
             &self.method,
@@ -150,7 +151,7 @@ pub(crate) fn v4_header_cases() -> Vec<V4Case> {
                 bucket: i["bucket"].as_str().map(String::from),
                 key: i["key"].as_str().map(String::from),
                 raw_query,
-                headers: string_pairs(&i["headers"], &format!("case {id}: inputs.headers")),
+                headers: string_pairs(&i["headers"], &format!("case {id}: inputs.headers")).into(),
                 region: s("region"),
                 product: s("product"),
                 credentials,

@@ -31,7 +31,7 @@ fn get_headers(emu: &Emulator, key: &str) -> Vec<(String, String)> {
     use oss::credentials::CredentialsProvider;
     use oss::signer::{escape_path, sign_v4_headers, SigningContext};
     let credentials = emu.credentials_provider().credentials().unwrap();
-    let mut headers = Vec::new();
+    let mut headers = oss::Headers::new();
     let ctx = SigningContext {
         credentials: &credentials,
         region: emu.region(),
@@ -43,7 +43,7 @@ fn get_headers(emu: &Emulator, key: &str) -> Vec<(String, String)> {
     let url = format!("{}/{}/{}", emu.endpoint(), emu.bucket(), escape_path(key));
     let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
     let mut req = agent.get(&url);
-    for (k, v) in &headers {
+    for (k, v) in headers.iter() {
         req = req.header(k, v);
     }
     let resp = req.call().unwrap();

@@ -10,6 +10,7 @@ use super::error::{self, ErrorReply};
 use super::sigv4;
 use super::Settings;
 use crate::signer;
+use crate::Headers;
 
 /// How far `x-oss-date` may be from the server clock, either way.
 pub(crate) const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -104,7 +105,7 @@ pub(crate) fn verify(
         req.bucket,
         req.key,
         req.raw_query,
-        req.headers,
+        &Headers::from(req.headers.to_vec()),
         &parsed,
         &settings.access_key_secret,
     )
@@ -138,7 +139,8 @@ mod tests {
     }
 
     fn signed(creds: &Credentials, region: &str, time: SystemTime) -> Vec<(String, String)> {
-        let mut headers = vec![("Content-Type".to_string(), "text/plain".to_string())];
+        let mut headers = Headers::new();
+        headers.set("Content-Type", "text/plain");
         sign_v4_headers(
             "PUT",
             Some("b"),
@@ -153,7 +155,7 @@ mod tests {
                 additional_headers: &[],
             },
         );
-        headers
+        headers.into_iter().collect()
     }
 
     /// Verifies `PUT /b/k` with these headers, as the server would at `now`.

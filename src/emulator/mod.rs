@@ -519,12 +519,14 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 /// use oss_blocking::credentials::CredentialsProvider;
 /// use oss_blocking::emulator::Emulator;
 /// use oss_blocking::signer::{escape_path, sign_v4_headers, SigningContext};
+/// use oss_blocking::Headers;
 ///
 /// let emulator = Emulator::start()?;
 /// let credentials = emulator.credentials_provider().credentials()?;
 /// let (bucket, key) = (emulator.bucket(), "docs/hello world.txt");
 ///
-/// let mut headers = vec![("Content-Type".to_string(), "text/plain".to_string())];
+/// let mut headers = Headers::new();
+/// headers.set("Content-Type", "text/plain");
 /// let ctx = SigningContext {
 ///     credentials: &credentials,
 ///     region: emulator.region(),
@@ -538,7 +540,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 /// let url = format!("{}/{}/{}", emulator.endpoint(), bucket, escape_path(key));
 /// let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
 /// let mut request = agent.put(&url);
-/// for (name, value) in &headers {
+/// for (name, value) in headers.iter() {
 ///     request = request.header(name, value);
 /// }
 /// let response = request.send("hello world")?;

@@ -10,6 +10,7 @@ use crate::signer::{
     canonical_request, canonical_uri, parse_datetime, scope, signature, signing_key,
     string_to_sign, ALGORITHM, HEADER_OSS_DATE, SCOPE_TERMINATOR,
 };
+use crate::Headers;
 
 /// The parts of a V4 `Authorization` header value, for a server (the emulator) verifying requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,11 +120,11 @@ pub(crate) fn expected_signature(
     bucket: Option<&str>,
     key: Option<&str>,
     raw_query: &str,
-    headers: &[(String, String)],
+    headers: &Headers,
     parsed: &ParsedAuthorization,
     secret: &str,
 ) -> Option<ExpectedSignature> {
-    let datetime = super::find_header(headers, HEADER_OSS_DATE)?.trim();
+    let datetime = headers.get(HEADER_OSS_DATE)?.trim();
     parse_datetime(datetime)?;
     let date = parsed.date.as_str();
     let request = canonical_request(
@@ -151,12 +152,8 @@ mod tests {
     use crate::test_vectors::v4_header_cases;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-    fn get<'h>(headers: &'h [(String, String)], name: &str) -> Vec<&'h str> {
-        headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+    fn get<'h>(headers: &'h Headers, name: &'h str) -> Vec<&'h str> {
+        headers.get_all(name).collect()
     }
 
     fn secs(t: u64) -> SystemTime {
@@ -167,10 +164,8 @@ mod tests {
         names.iter().map(|s| s.to_string()).collect()
     }
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn pairs(list: &[(&str, &str)]) -> Headers {
+        list.iter().copied().collect()
     }
 
     #[test]
@@ -206,7 +201,7 @@ mod tests {
         }
     }
 
-    fn signed_example() -> (Vec<(String, String)>, ParsedAuthorization) {
+    fn signed_example() -> (Headers, ParsedAuthorization) {
         let credentials = Credentials::new("ak", "sk");
         let additional = strings(&["Cache-Control"]);
         let ctx = SigningContext {
@@ -230,7 +225,7 @@ mod tests {
         method: &str,
         key: &str,
         query: &str,
-        headers: &[(String, String)],
+        headers: &Headers,
         parsed: &ParsedAuthorization,
         secret: &str,
     ) -> bool {
@@ -244,9 +239,8 @@ mod tests {
         assert_eq!(parsed.additional_headers, ["cache-control"]);
         assert!(verify("PUT", "k 1", "acl", &headers, &parsed, "sk"));
         // Unsigned headers may change; the query may be re-encoded equivalently.
-        let mut reordered = headers.clone();
-        reordered.reverse();
-        reordered.push(("Content-Length".into(), "4".into()));
+        let mut reordered: Headers = headers.clone().into_iter().rev().collect();
+        reordered.append("Content-Length", "4");
         assert!(verify("PUT", "k 1", "acl=", &reordered, &parsed, "sk"));
 
         assert!(!verify("PUT", "k 1", "acl", &headers, &parsed, "other"));
@@ -260,8 +254,7 @@ mod tests {
             ("x-oss-date", "20231203T121213Z"),
         ] {
             let mut changed = headers.clone();
-            changed.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-            changed.push((name.into(), value.into()));
+            changed.set(name, value);
             assert!(
                 !verify("PUT", "k 1", "acl", &changed, &parsed, "sk"),
                 "changing {name} must break the signature"
@@ -293,11 +286,8 @@ mod tests {
     #[test]
     fn expected_signature_needs_a_valid_x_oss_date() {
         let (headers, parsed) = signed_example();
-        let without: Vec<_> = headers
-            .iter()
-            .filter(|(k, _)| k != "x-oss-date")
-            .cloned()
-            .collect();
+        let mut without = headers.clone();
+        without.remove("x-oss-date");
         assert!(expected_signature("PUT", None, None, "", &without, &parsed, "sk").is_none());
         for bad in [
             "",
@@ -311,7 +301,7 @@ mod tests {
             "２0231203T121212Z",
         ] {
             let mut h = without.clone();
-            h.push(("X-Oss-Date".into(), bad.into()));
+            h.append("X-Oss-Date", bad);
             assert!(
                 expected_signature("PUT", None, None, "", &h, &parsed, "sk").is_none(),
                 "{bad:?} must be rejected"

@@ -7,6 +7,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use ring::{digest, hmac};
 
+use crate::Headers;
+
 use super::{
     clamped_secs, escape_path, format_http_date, Civil, SigningContext, ALGORITHM,
     HEADER_CONTENT_SHA256, HEADER_OSS_DATE, HEADER_SECURITY_TOKEN, SCOPE_TERMINATOR,
@@ -60,30 +62,15 @@ fn is_default_signed(lower: &str) -> bool {
     lower.starts_with("x-oss-") || lower == "content-type" || lower == "content-md5"
 }
 
-/// The first value of a header, names compared case-insensitively.
-fn header_value<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 /// The additional header names actually signed: lowercased; names signed by default
 /// (`x-oss-*`, `content-type`, `content-md5`) dropped; names with no header in `headers`, or only
 /// empty (after trimming) values, dropped; duplicates removed; sorted.
-pub fn additional_signed_headers(
-    additional: &[String],
-    headers: &[(String, String)],
-) -> Vec<String> {
+pub fn additional_signed_headers(additional: &[String], headers: &Headers) -> Vec<String> {
     let mut names: Vec<String> = additional
         .iter()
         .map(|name| name.to_ascii_lowercase())
         .filter(|name| !is_default_signed(name))
-        .filter(|name| {
-            headers
-                .iter()
-                .any(|(k, v)| k.eq_ignore_ascii_case(name) && !v.trim().is_empty())
-        })
+        .filter(|name| headers.get_all(name).any(|v| !v.trim().is_empty()))
         .collect();
     names.sort_unstable();
     names.dedup();
@@ -94,9 +81,9 @@ pub fn additional_signed_headers(
 /// `content-md5` header and each name in `additional_signed`. Names are lowercased, values
 /// trimmed, the values of a repeated name joined with `,` in request order (Go SDK's rule), and
 /// the lines sorted by name.
-pub fn canonical_headers(headers: &[(String, String)], additional_signed: &[String]) -> String {
+pub fn canonical_headers(headers: &Headers, additional_signed: &[String]) -> String {
     let mut signed: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for (name, value) in headers {
+    for (name, value) in headers.iter() {
         let lower = name.to_ascii_lowercase();
         if is_default_signed(&lower)
             || additional_signed
@@ -123,10 +110,11 @@ pub fn canonical_request(
     method: &str,
     canonical_uri: &str,
     raw_query: &str,
-    headers: &[(String, String)],
+    headers: &Headers,
     additional_signed: &[String],
 ) -> String {
-    let hashed_payload = header_value(headers, HEADER_CONTENT_SHA256)
+    let hashed_payload = headers
+        .get(HEADER_CONTENT_SHA256)
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .unwrap_or(UNSIGNED_PAYLOAD);
@@ -201,12 +189,6 @@ pub fn authorization(
     }
 }
 
-/// Removes every header called `name` (any case) and appends `name: value`.
-fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
-    headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-    headers.push((name.to_string(), value));
-}
-
 /// Header-mode signing of a request.
 ///
 /// Sets, replacing any existing header of the same name (compared case-insensitively) and
@@ -220,6 +202,7 @@ fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use oss_blocking::credentials::Credentials;
 /// use oss_blocking::signer::{sign_v4_headers, SigningContext, DEFAULT_PRODUCT};
+/// use oss_blocking::Headers;
 ///
 /// let credentials = Credentials::new("ak", "sk");
 /// let ctx = SigningContext {
@@ -229,16 +212,21 @@ fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: String) {
 ///     time: UNIX_EPOCH + Duration::from_secs(1_701_605_532), // 2023-12-03T12:12:12Z
 ///     additional_headers: &[],
 /// };
-/// let mut headers = vec![("Content-Type".to_string(), "text/plain".to_string())];
+/// let mut headers = Headers::new();
+/// headers.set("Content-Type", "text/plain");
 /// sign_v4_headers("PUT", Some("examplebucket"), Some("exampleobject.txt"), "", &mut headers, &ctx);
 ///
-/// let get = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-/// assert_eq!(get("x-oss-date"), Some("20231203T121212Z"));
-/// assert_eq!(get("Date"), Some("Sun, 03 Dec 2023 12:12:12 GMT"));
+/// assert_eq!(headers.get("x-oss-date"), Some("20231203T121212Z"));
+/// assert_eq!(headers.get("Date"), Some("Sun, 03 Dec 2023 12:12:12 GMT"));
 /// assert_eq!(
-///     get("Authorization"),
+///     headers.get("Authorization"),
 ///     Some("OSS4-HMAC-SHA256 Credential=ak/20231203/cn-hangzhou/oss/aliyun_v4_request,\
 ///           Signature=3fa50a8cae7be58de737e49019519157558ba0dbb2345fc85e1666953c9285b7"),
+/// );
+/// let names: Vec<&str> = headers.iter().map(|(name, _)| name).collect();
+/// assert_eq!(
+///     names,
+///     ["Content-Type", "x-oss-date", "Date", "x-oss-content-sha256", "Authorization"],
 /// );
 /// ```
 pub fn sign_v4_headers(
@@ -246,24 +234,25 @@ pub fn sign_v4_headers(
     bucket: Option<&str>,
     key: Option<&str>,
     raw_query: &str,
-    headers: &mut Vec<(String, String)>,
+    headers: &mut Headers,
     ctx: &SigningContext<'_>,
 ) {
     let secs = clamped_secs(ctx.time);
     let civil = Civil::from_secs(secs);
     let (date, datetime) = (civil.date(), civil.datetime());
 
-    set_header(headers, HEADER_OSS_DATE, datetime.clone());
-    set_header(
-        headers,
+    headers.set(HEADER_OSS_DATE, datetime.as_str());
+    headers.set(
         "Date",
         format_http_date(UNIX_EPOCH + Duration::from_secs(secs)),
     );
     match ctx.credentials.security_token().filter(|t| !t.is_empty()) {
-        Some(token) => set_header(headers, HEADER_SECURITY_TOKEN, token.to_string()),
-        None => headers.retain(|(k, _)| !k.eq_ignore_ascii_case(HEADER_SECURITY_TOKEN)),
+        Some(token) => headers.set(HEADER_SECURITY_TOKEN, token),
+        None => {
+            headers.remove(HEADER_SECURITY_TOKEN);
+        }
     }
-    set_header(headers, HEADER_CONTENT_SHA256, UNSIGNED_PAYLOAD.to_string());
+    headers.set(HEADER_CONTENT_SHA256, UNSIGNED_PAYLOAD);
 
     let additional = additional_signed_headers(ctx.additional_headers, headers);
     let request = canonical_request(
@@ -287,7 +276,7 @@ pub fn sign_v4_headers(
         &additional,
         &signature(&key, &to_sign),
     );
-    set_header(headers, "Authorization", value);
+    headers.set("Authorization", value);
 }
 
 #[cfg(test)]
@@ -308,7 +297,7 @@ mod tests {
             HEADER_SECURITY_TOKEN,
         ] {
             if let Some(v) = case.outputs["signed_request_headers"][name].as_str() {
-                headers.push((name.to_string(), v.to_string()));
+                headers.append(name, v);
             }
         }
         let additional = additional_signed_headers(&case.additional, &headers);
@@ -321,12 +310,8 @@ mod tests {
         )
     }
 
-    fn get<'h>(headers: &'h [(String, String)], name: &str) -> Vec<&'h str> {
-        headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+    fn get<'h>(headers: &'h Headers, name: &'h str) -> Vec<&'h str> {
+        headers.get_all(name).collect()
     }
 
     fn secs(t: u64) -> std::time::SystemTime {
@@ -337,10 +322,8 @@ mod tests {
         names.iter().map(|s| s.to_string()).collect()
     }
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn pairs(list: &[(&str, &str)]) -> Headers {
+        list.iter().copied().collect()
     }
 
     // --- the public vectors -----------------------------------------------------------------
@@ -409,7 +392,7 @@ mod tests {
     fn vectors_authorization() {
         for case in cases() {
             let mut headers = case.headers.clone();
-            headers.push((HEADER_OSS_DATE.into(), case.out("x-oss-date").into()));
+            headers.append(HEADER_OSS_DATE, case.out("x-oss-date"));
             let additional = additional_signed_headers(&case.additional, &headers);
             assert_eq!(
                 additional.join(";"),
@@ -456,13 +439,13 @@ mod tests {
                     .unwrap_or_else(|| panic!("case {}: vector lacks {name}", case.id));
                 let got: Vec<&str> = signed
                     .iter()
-                    .filter(|(k, _)| k == name)
-                    .map(|(_, v)| v.as_str())
+                    .filter(|(k, _)| *k == name)
+                    .map(|(_, v)| v)
                     .collect();
                 assert_eq!(got, [want_value], "case {}: header {name}", case.id);
             }
             // Nothing else was added, removed or changed.
-            let (mut got_all, mut want_all) = (signed.clone(), want.clone());
+            let (mut got_all, mut want_all) = (signed.as_slice().to_vec(), want.clone());
             got_all.sort();
             want_all.sort();
             assert_eq!(got_all, want_all, "case {}: full header set", case.id);
@@ -524,7 +507,7 @@ mod tests {
             canonical_headers(&headers, &[]),
             "content-type:text/plain\nx-oss-meta-a:one,two,\n"
         );
-        assert_eq!(canonical_headers(&[], &[]), "");
+        assert_eq!(canonical_headers(&Headers::new(), &[]), "");
     }
 
     #[test]
@@ -582,7 +565,7 @@ mod tests {
         let empty = pairs(&[("x-oss-content-sha256", "")]);
         assert!(canonical_request("PUT", "/", "", &empty, &[]).ends_with("\n\nUNSIGNED-PAYLOAD"));
         assert_eq!(
-            canonical_request("GET", "/", "", &[], &[]),
+            canonical_request("GET", "/", "", &Headers::new(), &[]),
             "GET\n/\n\n\n\nUNSIGNED-PAYLOAD"
         );
     }
@@ -617,7 +600,7 @@ mod tests {
             assert_eq!(get(&headers, "authorization").len(), 1);
             assert_eq!(get(&headers, "x-oss-security-token"), Vec::from_iter(token));
             assert_eq!(get(&headers, "content-type"), ["text/plain"]);
-            let names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+            let names: Vec<&str> = headers.iter().map(|(k, _)| k).collect();
             let mut want = vec!["Content-Type", "x-oss-date", "Date"];
             if token.is_some() {
                 want.push("x-oss-security-token");
