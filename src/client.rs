@@ -260,13 +260,9 @@ impl Client {
         })?;
         let mut headers = crate::Headers::from(base_headers.to_vec());
         if credentials.has_keys() {
-            let ctx = signer::SigningContext {
-                credentials: &credentials,
-                region: &scope.region,
-                product: &scope.product,
-                time: self.now(),
-                additional_headers: &self.inner.config.additional_headers,
-            };
+            let ctx = signer::SigningContext::new(&credentials, &scope.region, self.now())
+                .product(&scope.product)
+                .additional_headers(&self.inner.config.additional_headers);
             signer::sign_v4_headers(
                 input.method,
                 Some(input.bucket),

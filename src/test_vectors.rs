@@ -66,13 +66,9 @@ impl V4Case {
 
     /// The case's signing inputs.
     pub fn context(&self) -> SigningContext<'_> {
-        SigningContext {
-            credentials: &self.credentials,
-            region: &self.region,
-            product: &self.product,
-            time: self.time,
-            additional_headers: &self.additional,
-        }
+        SigningContext::new(&self.credentials, &self.region, self.time)
+            .product(&self.product)
+            .additional_headers(&self.additional)
     }
 
     /// The case's headers after [`sign_v4_headers`].

@@ -155,13 +155,11 @@ impl<'a> Req<'a> {
             self.key,
             self.query,
             &mut headers,
-            &SigningContext {
-                credentials: &credentials,
-                region: emu.region(),
-                product: "oss",
-                time: self.time.unwrap_or_else(SystemTime::now),
-                additional_headers: &[],
-            },
+            &SigningContext::new(
+                &credentials,
+                emu.region(),
+                self.time.unwrap_or_else(SystemTime::now),
+            ),
         );
         let mut url = format!(
             "{}/{}/{}",
@@ -228,13 +226,7 @@ fn signed_put_headers(emu: &Emulator, key: &str, region: &str, mut headers: Head
         Some(key),
         "",
         &mut headers,
-        &SigningContext {
-            credentials: &credentials,
-            region,
-            product: "oss",
-            time: SystemTime::now(),
-            additional_headers: &[],
-        },
+        &SigningContext::new(&credentials, region, SystemTime::now()),
     );
     headers
 }

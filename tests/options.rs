@@ -32,13 +32,7 @@ fn get_headers(emu: &Emulator, key: &str) -> Vec<(String, String)> {
     use oss::signer::{escape_path, sign_v4_headers, SigningContext};
     let credentials = emu.credentials_provider().credentials().unwrap();
     let mut headers = oss::Headers::new();
-    let ctx = SigningContext {
-        credentials: &credentials,
-        region: emu.region(),
-        product: "oss",
-        time: std::time::SystemTime::now(),
-        additional_headers: &[],
-    };
+    let ctx = SigningContext::new(&credentials, emu.region(), std::time::SystemTime::now());
     sign_v4_headers("GET", Some(emu.bucket()), Some(key), "", &mut headers, &ctx);
     let url = format!("{}/{}/{}", emu.endpoint(), emu.bucket(), escape_path(key));
     let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();

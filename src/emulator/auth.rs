@@ -147,13 +147,7 @@ mod tests {
             Some("k"),
             "",
             &mut headers,
-            &SigningContext {
-                credentials: creds,
-                region,
-                product: "oss",
-                time,
-                additional_headers: &[],
-            },
+            &SigningContext::new(creds, region, time),
         );
         headers.into_iter().collect()
     }

@@ -527,13 +527,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 ///
 /// let mut headers = Headers::new();
 /// headers.set("Content-Type", "text/plain");
-/// let ctx = SigningContext {
-///     credentials: &credentials,
-///     region: emulator.region(),
-///     product: "oss",
-///     time: SystemTime::now(),
-///     additional_headers: &[],
-/// };
+/// let ctx = SigningContext::new(&credentials, emulator.region(), SystemTime::now());
 /// sign_v4_headers("PUT", Some(bucket), Some(key), "", &mut headers, &ctx);
 ///
 /// // Path-style URL: the emulator listens on an IP address.

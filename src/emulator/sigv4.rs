@@ -148,7 +148,7 @@ pub(crate) fn expected_signature(
 mod tests {
     use super::*;
     use crate::credentials::Credentials;
-    use crate::signer::{authorization, sign_v4_headers, SigningContext, DEFAULT_PRODUCT};
+    use crate::signer::{authorization, sign_v4_headers, SigningContext};
     use crate::test_vectors::v4_header_cases;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -204,13 +204,8 @@ mod tests {
     fn signed_example() -> (Headers, ParsedAuthorization) {
         let credentials = Credentials::new("ak", "sk");
         let additional = strings(&["Cache-Control"]);
-        let ctx = SigningContext {
-            credentials: &credentials,
-            region: "cn-hangzhou",
-            product: DEFAULT_PRODUCT,
-            time: secs(1_701_605_532),
-            additional_headers: &additional,
-        };
+        let ctx = SigningContext::new(&credentials, "cn-hangzhou", secs(1_701_605_532))
+            .additional_headers(&additional);
         let mut headers = pairs(&[
             ("Content-Type", "text/plain"),
             ("Cache-Control", "no-cache"),

@@ -15,6 +15,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use crate::credentials::Credentials;
+
 mod v4;
 
 pub use v4::{
@@ -39,18 +41,69 @@ pub const HEADER_CONTENT_SHA256: &str = "x-oss-content-sha256";
 pub const HEADER_SECURITY_TOKEN: &str = "x-oss-security-token";
 
 /// Everything signing needs that is not part of the HTTP request itself.
+///
+/// Built with [`SigningContext::new`] and the chained setters; the fields stay readable. It is
+/// `#[non_exhaustive]` so that later signing modes can add inputs without breaking callers.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use oss_blocking::credentials::Credentials;
+/// use oss_blocking::signer::{SigningContext, DEFAULT_PRODUCT};
+///
+/// let credentials = Credentials::new("ak", "sk");
+/// let additional = vec!["host".to_string()];
+/// let ctx = SigningContext::new(&credentials, "cn-hangzhou", SystemTime::now());
+/// assert_eq!(ctx.product, DEFAULT_PRODUCT);
+/// assert!(ctx.additional_headers.is_empty());
+///
+/// let cloudbox = ctx.product("oss-cloudbox").additional_headers(&additional);
+/// assert_eq!(cloudbox.product, "oss-cloudbox");
+/// assert_eq!(cloudbox.additional_headers, ["host"]);
+/// ```
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct SigningContext<'a> {
     /// The key pair and optional STS token.
-    pub credentials: &'a crate::credentials::Credentials,
+    pub credentials: &'a Credentials,
     /// Region id without the `oss-` prefix, e.g. `cn-hangzhou`.
     pub region: &'a str,
-    /// Usually [`DEFAULT_PRODUCT`].
+    /// The product in the scope: [`DEFAULT_PRODUCT`] unless set with
+    /// [`SigningContext::product`].
     pub product: &'a str,
     /// The signing time; the caller reads the clock (and applies any skew correction).
     pub time: SystemTime,
     /// Extra header names to sign besides the default ones; see [`additional_signed_headers`].
+    /// Empty unless set with [`SigningContext::additional_headers`].
     pub additional_headers: &'a [String],
+}
+
+impl<'a> SigningContext<'a> {
+    /// A context for `credentials` in `region` (without the `oss-` prefix) at `time`, with the
+    /// product [`DEFAULT_PRODUCT`] and no additional signed headers.
+    pub fn new(credentials: &'a Credentials, region: &'a str, time: SystemTime) -> Self {
+        SigningContext {
+            credentials,
+            region,
+            product: DEFAULT_PRODUCT,
+            time,
+            additional_headers: &[],
+        }
+    }
+
+    /// The product named in the scope, e.g. `oss-cloudbox` for CloudBox.
+    #[must_use]
+    pub fn product(mut self, product: &'a str) -> Self {
+        self.product = product;
+        self
+    }
+
+    /// Header names to sign besides `x-oss-*`, `Content-Type` and `Content-MD5`; which of them
+    /// are actually signed is decided per request by [`additional_signed_headers`].
+    #[must_use]
+    pub fn additional_headers(mut self, names: &'a [String]) -> Self {
+        self.additional_headers = names;
+        self
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -201,17 +201,12 @@ pub fn authorization(
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use oss_blocking::credentials::Credentials;
-/// use oss_blocking::signer::{sign_v4_headers, SigningContext, DEFAULT_PRODUCT};
+/// use oss_blocking::signer::{sign_v4_headers, SigningContext};
 /// use oss_blocking::Headers;
 ///
 /// let credentials = Credentials::new("ak", "sk");
-/// let ctx = SigningContext {
-///     credentials: &credentials,
-///     region: "cn-hangzhou",
-///     product: DEFAULT_PRODUCT,
-///     time: UNIX_EPOCH + Duration::from_secs(1_701_605_532), // 2023-12-03T12:12:12Z
-///     additional_headers: &[],
-/// };
+/// let time = UNIX_EPOCH + Duration::from_secs(1_701_605_532); // 2023-12-03T12:12:12Z
+/// let ctx = SigningContext::new(&credentials, "cn-hangzhou", time);
 /// let mut headers = Headers::new();
 /// headers.set("Content-Type", "text/plain");
 /// sign_v4_headers("PUT", Some("examplebucket"), Some("exampleobject.txt"), "", &mut headers, &ctx);
@@ -283,7 +278,7 @@ pub fn sign_v4_headers(
 mod tests {
     use super::*;
     use crate::credentials::Credentials;
-    use crate::signer::{format_datetime, DEFAULT_PRODUCT};
+    use crate::signer::format_datetime;
     use crate::test_vectors::{string_pairs, v4_header_cases as cases, V4Case};
 
     /// The canonical request built step by step from the case's pre-signing headers plus the
@@ -585,13 +580,7 @@ mod tests {
         let plain = Credentials::new("ak", "sk");
         let with_token = Credentials::new("ak", "sk").with_security_token("fresh");
         for (credentials, token) in [(&plain, None), (&with_token, Some("fresh"))] {
-            let ctx = SigningContext {
-                credentials,
-                region: "cn-hangzhou",
-                product: DEFAULT_PRODUCT,
-                time: secs(1_701_605_532),
-                additional_headers: &[],
-            };
+            let ctx = SigningContext::new(credentials, "cn-hangzhou", secs(1_701_605_532));
             let mut headers = stale.clone();
             sign_v4_headers("PUT", Some("b"), Some("k"), "", &mut headers, &ctx);
             assert_eq!(get(&headers, "x-oss-date"), ["20231203T121212Z"]);
@@ -614,13 +603,9 @@ mod tests {
     fn sign_v4_headers_is_deterministic_and_survives_odd_inputs() {
         let credentials = Credentials::new("", "");
         let additional = strings(&["", "X-Oss-", "\u{0}", "中"]);
-        let ctx = SigningContext {
-            credentials: &credentials,
-            region: "",
-            product: "",
-            time: UNIX_EPOCH - Duration::from_secs(1),
-            additional_headers: &additional,
-        };
+        let ctx = SigningContext::new(&credentials, "", UNIX_EPOCH - Duration::from_secs(1))
+            .product("")
+            .additional_headers(&additional);
         let mut a = pairs(&[("", ""), ("中", "\u{0}"), ("x-oss-", " ")]);
         let mut b = a.clone();
         sign_v4_headers("", Some(""), Some("%%/"), "&=&+", &mut a, &ctx);
