@@ -42,6 +42,7 @@ pub mod credentials;
 pub mod emulator;
 pub(crate) mod endpoint;
 pub mod error;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod headers;
