@@ -167,6 +167,15 @@ impl Civil {
 ///
 /// Howard Hinnant's `civil_from_days`, restricted to non-negative day counts: shift the epoch to
 /// 0000-03-01 so that leap days fall at the end of a year, then split into 400-year eras.
+///
+/// Its only caller passes `secs / 86_400` for a `u64` of seconds, so `days` < 2^48: `z` cannot
+/// overflow, every subtraction takes away a part of what it subtracts from (the ranges are noted
+/// line by line) and `era * 400` < 2^40. The arithmetic lint cannot see those bounds, and
+/// `checked_*` on each of its steps would bury the published algorithm.
+#[expect(
+    clippy::arithmetic_side_effects,
+    reason = "bounded as the comment above shows: days < 2^48"
+)]
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
@@ -180,19 +189,26 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
-/// The inverse of [`civil_from_days`]; `None` before 1970-01-01.
+/// The inverse of [`civil_from_days`]; `None` before 1970-01-01, or for a month outside
+/// 1-12 or a day 0. It reads what a client sent, so every step is checked.
 fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
-    let y = if month <= 2 {
-        year.checked_sub(1)?
+    // Years start on March 1st: January and February are months 10 and 11 of the year before.
+    let (y, mp) = if month <= 2 {
+        (year.checked_sub(1)?, month.checked_add(9)?)
     } else {
-        year
+        (year, month.checked_sub(3)?)
     };
     let era = y / 400;
-    let yoe = y % 400;
-    let mp = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * mp + 2) / 5 + day.checked_sub(1)?;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe).checked_sub(719_468)
+    let yoe = y % 400; // year of era, [0, 399]
+    let doy = (mp.checked_mul(153)?.checked_add(2)? / 5).checked_add(day.checked_sub(1)?)?;
+    let doe = yoe
+        .checked_mul(365)?
+        .checked_add(yoe / 4)?
+        .checked_sub(yoe / 100)?
+        .checked_add(doy)?;
+    era.checked_mul(146_097)?
+        .checked_add(doe)?
+        .checked_sub(719_468)
 }
 
 fn is_leap_year(year: u64) -> bool {
@@ -221,7 +237,11 @@ pub fn format_datetime(t: SystemTime) -> String {
 ///
 /// Clamped like [`format_datetime`], so the two headers always name the same second.
 pub fn format_http_date(t: SystemTime) -> String {
-    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(clamped_secs(t)))
+    // Cannot fail: a clamped time is at most 9999-12-31, which every platform's SystemTime holds.
+    let clamped = UNIX_EPOCH
+        .checked_add(Duration::from_secs(clamped_secs(t)))
+        .unwrap_or(UNIX_EPOCH);
+    httpdate::fmt_http_date(clamped)
 }
 
 /// Parses the compact `YYYYMMDDTHHMMSSZ` form back into a time (for a server checking
@@ -251,7 +271,11 @@ pub fn parse_datetime(s: &str) -> Option<SystemTime> {
         return None;
     }
     let days = days_from_civil(year, month, day)?;
-    let secs = days * SECS_PER_DAY + hour * 3600 + minute * 60 + second;
+    let secs = days
+        .checked_mul(SECS_PER_DAY)?
+        .checked_add(hour.checked_mul(3600)?)?
+        .checked_add(minute.checked_mul(60)?)?
+        .checked_add(second)?;
     UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 

@@ -3,7 +3,7 @@
 //! and [`sign_v4_headers`], which runs them all on a request's headers.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, UNIX_EPOCH};
+use std::fmt::Write as _;
 
 use ring::{digest, hmac};
 
@@ -134,12 +134,12 @@ pub fn scope(date: &str, region: &str, product: &str) -> String {
     format!("{date}/{region}/{product}/{SCOPE_TERMINATOR}")
 }
 
+/// Two lowercase hex digits per byte.
 fn lower_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    let mut out = String::with_capacity(bytes.len().saturating_mul(2));
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
     }
     out
 }
@@ -237,10 +237,7 @@ pub fn sign_v4_headers(
     let (date, datetime) = (civil.date(), civil.datetime());
 
     headers.set(HEADER_OSS_DATE, datetime.as_str());
-    headers.set(
-        "Date",
-        format_http_date(UNIX_EPOCH + Duration::from_secs(secs)),
-    );
+    headers.set("Date", format_http_date(ctx.time));
     match ctx.credentials.security_token().filter(|t| !t.is_empty()) {
         Some(token) => headers.set(HEADER_SECURITY_TOKEN, token),
         None => {
@@ -280,6 +277,7 @@ mod tests {
     use crate::credentials::Credentials;
     use crate::signer::format_datetime;
     use crate::test_vectors::{string_pairs, v4_header_cases as cases, V4Case};
+    use std::time::{Duration, UNIX_EPOCH};
 
     /// The canonical request built step by step from the case's pre-signing headers plus the
     /// headers the signer adds (taken from the expected output, so this checks the
