@@ -312,13 +312,15 @@ impl Shared {
     /// Sleeps up to `duration` (capped at [`MAX_STALL`]), waking early on shutdown so a
     /// stalled request never delays [`Emulator`]'s drop.
     pub fn sleep(&self, duration: Duration) {
-        let end = Instant::now() + duration.min(MAX_STALL);
+        let total = duration.min(MAX_STALL);
+        let started = Instant::now();
         while !self.shutdown.load(Ordering::Relaxed) {
-            let now = Instant::now();
-            if now >= end {
-                break;
+            match total.checked_sub(started.elapsed()) {
+                Some(left) if !left.is_zero() => {
+                    thread::sleep(left.min(Duration::from_millis(10)));
+                }
+                _ => break,
             }
-            thread::sleep((end - now).min(Duration::from_millis(10)));
         }
     }
 }
@@ -724,8 +726,10 @@ impl Drop for Emulator {
             }
         }
         // Give connection threads a bounded moment to notice and exit.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while self.shared.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        let started = Instant::now();
+        while self.shared.active.load(Ordering::SeqCst) > 0
+            && started.elapsed() < Duration::from_secs(2)
+        {
             thread::sleep(Duration::from_millis(5));
         }
     }
