@@ -3,11 +3,6 @@
 //! This module turns a [`PutObjectRequest`] into an operation for the client's send loop and
 //! the response into a [`PutObjectResult`]; the loop itself (signing, retries, CRC) lives in
 //! [`crate::client`].
-// Network and user data pass through here: no panicking index or arithmetic.
-#![cfg_attr(
-    not(test),
-    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
-)]
 
 use std::fmt;
 

@@ -2,6 +2,7 @@
 //! and sent with `ureq`, or written byte by byte where a client library would not misbehave.
 //!
 //! Every server binds 127.0.0.1:0; every loop is bounded; nothing asserts on timing.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::io::{Cursor, Read, Write};
 use std::net::TcpStream;
