@@ -24,6 +24,7 @@
 //!    can import it (it is never installed by this program).
 //!
 //! Ratios are what to read: the machine is shared and absolute figures move between runs.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not examples
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::error::Error;

@@ -7,6 +7,7 @@
 //! table at the end; exit code 1 (with the OSS error code and request id) if any upload
 //! failed, 2 on a usage error. With no credentials in the environment it uploads to the
 //! built-in emulator (creating the bucket there), so it can be tried without an account.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not examples
 
 mod common;
 

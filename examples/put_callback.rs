@@ -41,7 +41,7 @@ fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
         }
         buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
         if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos + 4;
+            break pos.saturating_add(4); // the head ends after the blank line
         }
         if buf.len() > 64 * 1024 {
             return Err("request head too large".into());

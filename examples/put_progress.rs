@@ -26,17 +26,22 @@ fn run() -> Result<(), String> {
             oss::PutObjectRequest::new(&target.bucket, "exampledir/progress.bin")
                 .body(data)
                 .progress_fn(move |_chunk, sent, total| {
-                    let Some(total) = total.filter(|t| *t > 0) else {
+                    let Some(total) = total else {
                         return;
                     };
-                    let percent = sent * 100 / total;
+                    // No bar for a zero total (checked_div gives None); capped at 100 % so the
+                    // bar never overflows.
+                    let Some(percent) = sent.saturating_mul(100).checked_div(total) else {
+                        return;
+                    };
+                    let percent = percent.min(100);
                     if last_percent != Some(percent) {
                         last_percent = Some(percent);
                         let filled = (percent / 5) as usize;
                         print!(
                             "\r[{}{}] {percent:3}% {sent}/{total} bytes",
                             "#".repeat(filled),
-                            " ".repeat(20 - filled)
+                            " ".repeat(20usize.saturating_sub(filled))
                         );
                         let _ = std::io::stdout().flush();
                     }

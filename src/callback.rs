@@ -139,7 +139,7 @@ fn json_object<'a>(fields: impl Iterator<Item = (String, &'a str)>) -> String {
 
 /// A JSON string literal.
 pub(crate) fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+    let mut out = String::with_capacity(s.len().saturating_add(2));
     out.push('"');
     for c in s.chars() {
         match c {

@@ -4,11 +4,6 @@
 //! dual-stack or accelerate host); an explicit endpoint wins and only gets a scheme when it
 //! has none; the bucket goes into the host (virtual-hosted, the default), into the path
 //! (path style, forced for IP-address endpoints), or nowhere (CNAME).
-// Network and user data pass through here: no panicking index or arithmetic.
-#![cfg_attr(
-    not(test),
-    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
-)]
 
 use crate::config::Config;
 use crate::signer::escape_path;

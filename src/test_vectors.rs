@@ -1,7 +1,13 @@
 //! Test-only access to the reference vectors produced by the official Python SDK
 //! (`tests/data/vectors-public.json`), shared by the unit tests of every module.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde_json::Value;
+
+use crate::credentials::Credentials;
+use crate::signer::{sign_v4_headers, SigningContext};
+use crate::Headers;
 
 /// The whole vector file, parsed.
 pub(crate) fn all() -> Value {
@@ -30,4 +36,132 @@ pub(crate) fn headers(object: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// One `v4_header_cases` entry, decoded: the signer's vectors, also replayed by the emulator's
+/// signature check.
+pub(crate) struct V4Case {
+    pub id: String,
+    pub method: String,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    pub raw_query: String,
+    pub url: String,
+    pub headers: Headers,
+    pub region: String,
+    pub product: String,
+    pub credentials: Credentials,
+    pub time: SystemTime,
+    pub additional: Vec<String>,
+    pub outputs: Value,
+}
+
+impl V4Case {
+    /// `outputs.<field>` as a string.
+    pub fn out(&self, field: &str) -> &str {
+        self.outputs[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("case {}: outputs.{field} is not a string", self.id))
+    }
+
+    /// The case's signing inputs.
+    pub fn context(&self) -> SigningContext<'_> {
+        SigningContext::new(&self.credentials, &self.region, self.time)
+            .product(&self.product)
+            .additional_headers(&self.additional)
+    }
+
+    /// The case's headers after [`sign_v4_headers`].
+    pub fn sign(&self) -> Headers {
+        let mut headers = self.headers.clone();
+        sign_v4_headers(
+            &self.method,
+            self.bucket.as_deref(),
+            self.key.as_deref(),
+            &self.raw_query,
+            &mut headers,
+            &self.context(),
+        );
+        headers
+    }
+}
+
+/// `2023-12-03T12:12:12Z` by counting days year by year and month by month: an algorithm
+/// independent of the signer's own calendar code.
+fn parse_iso_utc(s: &str) -> SystemTime {
+    let n = |r: std::ops::Range<usize>| -> u64 { s[r].parse().expect("ISO time digits") };
+    let leap = |y: u64| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    assert_eq!(s.len(), 20, "ISO time {s}");
+    let (year, month, day) = (n(0..4), n(5..7), n(8..10));
+    let (hour, minute, second) = (n(11..13), n(14..16), n(17..19));
+    let mut days = 0;
+    for y in 1970..year {
+        days += if leap(y) { 366 } else { 365 };
+    }
+    let month_lengths = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    for (m, len) in (1..month).zip(month_lengths) {
+        days += len + u64::from(m == 2 && leap(year));
+    }
+    days += day - 1;
+    UNIX_EPOCH + Duration::from_secs(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// A JSON object of header name to value, every value a string.
+pub(crate) fn string_pairs(v: &Value, what: &str) -> Vec<(String, String)> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("{what} is not an object"))
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().expect("header value").to_string()))
+        .collect()
+}
+
+/// Every `v4_header_cases` entry.
+pub(crate) fn v4_header_cases() -> Vec<V4Case> {
+    all()["v4_header_cases"]
+        .as_array()
+        .expect("v4_header_cases is an array")
+        .iter()
+        .map(|c| {
+            let id = c["id"].as_str().expect("case id").to_string();
+            let i = &c["inputs"];
+            let s = |field: &str| {
+                i[field]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("case {id}: inputs.{field}"))
+                    .to_string()
+            };
+            let url = s("url");
+            let raw_query = match i["query_raw"].as_str() {
+                Some(q) => q.to_string(),
+                None => url
+                    .split_once('?')
+                    .map(|(_, q)| q.to_string())
+                    .unwrap_or_default(),
+            };
+            let mut credentials = Credentials::new(s("ak"), s("sk"));
+            if let Some(token) = i["token"].as_str() {
+                credentials = credentials.with_security_token(token);
+            }
+            V4Case {
+                method: s("method"),
+                bucket: i["bucket"].as_str().map(String::from),
+                key: i["key"].as_str().map(String::from),
+                raw_query,
+                headers: string_pairs(&i["headers"], &format!("case {id}: inputs.headers")).into(),
+                region: s("region"),
+                product: s("product"),
+                credentials,
+                time: parse_iso_utc(&s("time")),
+                additional: i["additional_headers"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("case {id}: inputs.additional_headers"))
+                    .iter()
+                    .map(|v| v.as_str().expect("header name").to_string())
+                    .collect(),
+                url,
+                outputs: c["outputs"].clone(),
+                id,
+            }
+        })
+        .collect()
 }

@@ -5,11 +5,6 @@
 //! whole upload, before OSS rejects it. Failing early with a message that names the field,
 //! the rule and the offending value is cheaper and clearer. Each check returns
 //! `Err(message)`. The caller wraps the message in the crate's error type.
-// Network and user data pass through here: no panicking index or arithmetic.
-#![cfg_attr(
-    not(test),
-    warn(clippy::indexing_slicing, clippy::arithmetic_side_effects)
-)]
 
 /// The largest body one PutObject accepts (OSS server rule: 5 GiB). Larger objects need
 /// multipart upload.

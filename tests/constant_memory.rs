@@ -2,6 +2,7 @@
 //! through one fixed buffer. Counted with a global allocator that records the bytes allocated
 //! by the uploading thread only (the emulator, on its own threads, stores the object in memory
 //! and is not counted). No timing here.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

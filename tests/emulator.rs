@@ -2,6 +2,7 @@
 //! and sent with `ureq`, or written byte by byte where a client library would not misbehave.
 //!
 //! Every server binds 127.0.0.1:0; every loop is bounded; nothing asserts on timing.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::io::{Cursor, Read, Write};
 use std::net::TcpStream;
@@ -11,6 +12,7 @@ use base64::Engine as _;
 use oss_blocking::credentials::{Credentials, CredentialsProvider};
 use oss_blocking::emulator::{Emulator, Fault};
 use oss_blocking::signer::{escape_path, sign_v4_headers, SigningContext};
+use oss_blocking::Headers;
 
 // ---------------------------------------------------------------------------------------------
 // Independent reference values
@@ -106,7 +108,7 @@ struct Req<'a> {
     bucket: &'a str,
     key: Option<&'a str>,
     query: &'a str,
-    headers: Vec<(String, String)>,
+    headers: Headers,
     payload: Payload<'a>,
     credentials: Option<Credentials>,
     time: Option<SystemTime>,
@@ -119,7 +121,7 @@ impl<'a> Req<'a> {
             bucket,
             key: Some(key),
             query: "",
-            headers: Vec::new(),
+            headers: Headers::new(),
             payload: Payload::None,
             credentials: None,
             time: None,
@@ -134,7 +136,7 @@ impl<'a> Req<'a> {
     }
 
     fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string()));
+        self.headers.append(name, value);
         self
     }
 
@@ -154,13 +156,11 @@ impl<'a> Req<'a> {
             self.key,
             self.query,
             &mut headers,
-            &SigningContext {
-                credentials: &credentials,
-                region: emu.region(),
-                product: "oss",
-                time: self.time.unwrap_or_else(SystemTime::now),
-                additional_headers: &[],
-            },
+            &SigningContext::new(
+                &credentials,
+                emu.region(),
+                self.time.unwrap_or_else(SystemTime::now),
+            ),
         );
         let mut url = format!(
             "{}/{}/{}",
@@ -179,11 +179,11 @@ fn send_raw(
     agent: &ureq::Agent,
     method: &str,
     url: &str,
-    headers: &[(String, String)],
+    headers: &Headers,
     payload: Payload<'_>,
 ) -> Result<Reply, ureq::Error> {
     let mut builder = ureq::http::Request::builder().method(method).uri(url);
-    for (name, value) in headers {
+    for (name, value) in headers.iter() {
         builder = builder.header(name, value);
     }
     let mut response = match payload {
@@ -219,12 +219,7 @@ fn send_raw(
 
 /// `headers` signed now for `PUT /<bucket>/<key>` with the emulator's keys and the given
 /// region, for tests that write the request themselves.
-fn signed_put_headers(
-    emu: &Emulator,
-    key: &str,
-    region: &str,
-    mut headers: Vec<(String, String)>,
-) -> Vec<(String, String)> {
+fn signed_put_headers(emu: &Emulator, key: &str, region: &str, mut headers: Headers) -> Headers {
     let credentials = emu.credentials_provider().credentials().unwrap();
     sign_v4_headers(
         "PUT",
@@ -232,13 +227,7 @@ fn signed_put_headers(
         Some(key),
         "",
         &mut headers,
-        &SigningContext {
-            credentials: &credentials,
-            region,
-            product: "oss",
-            time: SystemTime::now(),
-            additional_headers: &[],
-        },
+        &SigningContext::new(&credentials, region, SystemTime::now()),
     );
     headers
 }
@@ -535,7 +524,14 @@ fn unknown_access_key_and_missing_authorization() {
     assert_error(&reply, 403, "InvalidAccessKeyId");
 
     let url = format!("{}/{}/k", emu.endpoint(), emu.bucket());
-    let reply = send_raw(&agent, "PUT", &url, &[], Payload::Bytes(b"data")).unwrap();
+    let reply = send_raw(
+        &agent,
+        "PUT",
+        &url,
+        &Headers::new(),
+        Payload::Bytes(b"data"),
+    )
+    .unwrap();
     assert_error(&reply, 403, "AccessDenied");
     // The unread body was drained: the connection is still in sync for the next request.
     let ok = Req::put(emu.bucket(), "k", b"data")
@@ -547,7 +543,7 @@ fn unknown_access_key_and_missing_authorization() {
 #[test]
 fn wrong_region_is_refused() {
     let emu = Emulator::builder().region("cn-beijing").start().unwrap();
-    let headers = signed_put_headers(&emu, "k", "cn-hangzhou", Vec::new());
+    let headers = signed_put_headers(&emu, "k", "cn-hangzhou", Headers::new());
     let url = format!("{}/{}/k", emu.endpoint(), emu.bucket());
     let reply = send_raw(&agent(), "PUT", &url, &headers, Payload::Bytes(b"x")).unwrap();
     assert_error(&reply, 403, "AccessDenied");
@@ -1019,14 +1015,14 @@ fn virtual_hosted_requests_are_understood() {
         &emu,
         "dir/v host.txt",
         emu.region(),
-        vec![("Content-Type".to_string(), "text/plain".to_string())],
+        [("Content-Type", "text/plain")].into_iter().collect(),
     );
     let mut request = format!(
         "PUT /dir/v%20host.txt HTTP/1.1\r\nHost: {}.oss-cn-hangzhou.aliyuncs.com\r\n\
          Content-Length: 5\r\nConnection: close\r\n",
         emu.bucket()
     );
-    for (name, value) in &headers {
+    for (name, value) in headers.iter() {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\nhello");
@@ -1041,7 +1037,7 @@ fn virtual_hosted_requests_are_understood() {
 #[test]
 fn expect_100_continue_is_honoured() {
     let emu = Emulator::start().unwrap();
-    let headers = signed_put_headers(&emu, "k", emu.region(), Vec::new());
+    let headers = signed_put_headers(&emu, "k", emu.region(), Headers::new());
     let mut stream = TcpStream::connect(emu.addr()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -1051,7 +1047,7 @@ fn expect_100_continue_is_honoured() {
         emu.bucket(),
         emu.addr()
     );
-    for (name, value) in &headers {
+    for (name, value) in headers.iter() {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");

@@ -1,5 +1,6 @@
 //! The environment provider end to end. Its own test binary, because it changes the process
 //! environment: no other test in this process reads it.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use oss::credentials::EnvironmentVariableCredentialsProvider;
 use oss::emulator::{Emulator, DEFAULT_ACCESS_KEY_SECRET};

@@ -5,6 +5,7 @@
 //! `cargo test` builds the examples before running tests; when they are missing (e.g. with
 //! `cargo test --test examples`), this builds them once with the same cargo. Each run is
 //! bounded by a timeout.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::ffi::OsStr;
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! Replays the committed fuzz corpus (`fuzz/corpus/<target>/`, seeds plus any crash
 //! reproducers) through the same entry points the cargo-fuzz targets call, so a fixed crash
 //! stays fixed on stable Rust and in CI, where the fuzzers themselves do not run.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::path::Path;
 

@@ -3,6 +3,7 @@
 //! emulator: every header the official SDK signs or sends for those options must reach the
 //! wire with the same value. This checks the option-to-header mapping end to end, where the
 //! signer tests check the signature of given headers.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,6 @@
 //! Proxies: used when configured, never from the environment unless asked (see
 //! `tests/proxy_env.rs` for the environment, which needs a process of its own).
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 mod common;
 

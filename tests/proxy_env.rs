@@ -1,6 +1,7 @@
 //! Environment proxies are honoured only with `Config::proxy_from_environment(true)`, and
 //! `NO_PROXY` then still applies. One test in its own binary: it changes the process
 //! environment, which other tests running in parallel threads would otherwise see.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 mod common;
 

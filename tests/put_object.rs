@@ -1,5 +1,6 @@
 //! PutObject end to end against the built-in emulator: what a user relies on is what OSS
 //! stored, the result fields, and the error kind and code.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 //!
 //! Faults already covered in `tests/put_object.rs` (wrong CRC on every attempt and once, a
 //! 503 then success for a file, the CRC check turned off) are not repeated here.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::net::{TcpListener, TcpStream};

@@ -1,6 +1,7 @@
 //! The access key secret and the security token never appear in `Debug` or `Display` of any
 //! public type that holds them, nor in the errors of failed requests (including the server's
 //! own error documents, which echo the canonical request with the token in it).
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::time::Duration;
 

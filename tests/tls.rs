@@ -1,5 +1,6 @@
 //! HTTPS against the emulator's TLS front with a test CA: certificates are verified by
 //! default, a user-supplied CA is trusted, and `insecure_skip_verify` turns verification off.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::time::Duration;
 

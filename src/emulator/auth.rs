@@ -1,13 +1,16 @@
 //! Request authentication: the checks OSS makes on a V4 `Authorization` header, in order.
 //!
-//! The signature itself is recomputed by [`crate::signer::expected_signature`], the same code
-//! the client signs with; what this module adds is the server's policy around it.
+//! The signature itself is recomputed by [`sigv4::expected_signature`] from the signer's own
+//! steps, the same code the client signs with; what this module adds is the server's policy
+//! around it.
 
 use std::time::{Duration, SystemTime};
 
 use super::error::{self, ErrorReply};
+use super::sigv4;
 use super::Settings;
 use crate::signer;
+use crate::Headers;
 
 /// How far `x-oss-date` may be from the server clock, either way.
 pub(crate) const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -44,7 +47,7 @@ pub(crate) fn verify(
             "signature V1 is not supported by the emulator; sign with V4 (OSS4-HMAC-SHA256)",
         ));
     }
-    let parsed = signer::parse_authorization(value).ok_or_else(|| {
+    let parsed = sigv4::parse_authorization(value).ok_or_else(|| {
         error::invalid_authorization(
             "expected `OSS4-HMAC-SHA256 Credential=<ak>/<date>/<region>/oss/aliyun_v4_request,\
              [AdditionalHeaders=<names>,]Signature=<64 hex>`",
@@ -97,12 +100,12 @@ pub(crate) fn verify(
             &signer::format_datetime(now),
         ));
     }
-    let expected = signer::expected_signature(
+    let expected = sigv4::expected_signature(
         req.method,
         req.bucket,
         req.key,
         req.raw_query,
-        req.headers,
+        &Headers::from(req.headers.to_vec()),
         &parsed,
         &settings.access_key_secret,
     )
@@ -136,22 +139,17 @@ mod tests {
     }
 
     fn signed(creds: &Credentials, region: &str, time: SystemTime) -> Vec<(String, String)> {
-        let mut headers = vec![("Content-Type".to_string(), "text/plain".to_string())];
+        let mut headers = Headers::new();
+        headers.set("Content-Type", "text/plain");
         sign_v4_headers(
             "PUT",
             Some("b"),
             Some("k"),
             "",
             &mut headers,
-            &SigningContext {
-                credentials: creds,
-                region,
-                product: "oss",
-                time,
-                additional_headers: &[],
-            },
+            &SigningContext::new(creds, region, time),
         );
-        headers
+        headers.into_iter().collect()
     }
 
     /// Verifies `PUT /b/k` with these headers, as the server would at `now`.

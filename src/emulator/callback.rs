@@ -187,10 +187,10 @@ impl CallbackSpec {
             let (before, after) = rest.split_at(start);
             out.push_str(before);
             let inner = after.get(2..).unwrap_or("");
-            match inner.find('}') {
-                Some(end) => {
-                    out.push_str(&value_of(inner.get(..end).unwrap_or("")));
-                    rest = inner.get(end + 1..).unwrap_or("");
+            match inner.split_once('}') {
+                Some((name, after_brace)) => {
+                    out.push_str(&value_of(name));
+                    rest = after_brace;
                 }
                 None => {
                     out.push_str(after);

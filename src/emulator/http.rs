@@ -173,14 +173,12 @@ fn read_line<R: BufRead + ?Sized>(
                 "connection closed in the middle of a line",
             ));
         }
+        // Up to and including the newline: i < len, so i + 1 never saturates.
         let (take, done) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
+            Some(i) => (i.saturating_add(1), true),
             None => (available.len(), false),
         };
-        if take > *budget {
-            return Err(HeadError::TooLarge);
-        }
-        *budget -= take;
+        *budget = budget.checked_sub(take).ok_or(HeadError::TooLarge)?;
         line.extend_from_slice(available.get(..take).unwrap_or_default());
         r.consume(take);
         if done {
@@ -405,7 +403,7 @@ impl<'a, R: BufRead + ?Sized> BodyReader<'a, R> {
             *to = *from;
         }
         self.inner.consume(n);
-        self.read += n as u64;
+        self.read = self.read.saturating_add(n as u64);
         Ok(n)
     }
 
@@ -415,7 +413,7 @@ impl<'a, R: BufRead + ?Sized> BodyReader<'a, R> {
             BodyState::Failed => Err(invalid("the body could not be read")),
             BodyState::Length { remaining } => {
                 let n = self.copy_data(buf, remaining)?;
-                let left = remaining - n as u64;
+                let left = remaining.saturating_sub(n as u64); // n <= remaining
                 self.state = if left == 0 {
                     BodyState::Done
                 } else {
@@ -425,7 +423,7 @@ impl<'a, R: BufRead + ?Sized> BodyReader<'a, R> {
             }
             BodyState::ChunkData { remaining } => {
                 let n = self.copy_data(buf, remaining)?;
-                let left = remaining - n as u64;
+                let left = remaining.saturating_sub(n as u64); // n <= remaining
                 self.state = if left == 0 {
                     BodyState::ChunkEnd
                 } else {

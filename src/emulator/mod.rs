@@ -15,6 +15,7 @@ pub mod callback;
 mod error;
 mod http;
 mod server;
+mod sigv4;
 mod store;
 mod tls;
 
@@ -311,13 +312,15 @@ impl Shared {
     /// Sleeps up to `duration` (capped at [`MAX_STALL`]), waking early on shutdown so a
     /// stalled request never delays [`Emulator`]'s drop.
     pub fn sleep(&self, duration: Duration) {
-        let end = Instant::now() + duration.min(MAX_STALL);
+        let total = duration.min(MAX_STALL);
+        let started = Instant::now();
         while !self.shutdown.load(Ordering::Relaxed) {
-            let now = Instant::now();
-            if now >= end {
-                break;
+            match total.checked_sub(started.elapsed()) {
+                Some(left) if !left.is_zero() => {
+                    thread::sleep(left.min(Duration::from_millis(10)));
+                }
+                _ => break,
             }
-            thread::sleep((end - now).min(Duration::from_millis(10)));
         }
     }
 }
@@ -518,26 +521,22 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 /// use oss_blocking::credentials::CredentialsProvider;
 /// use oss_blocking::emulator::Emulator;
 /// use oss_blocking::signer::{escape_path, sign_v4_headers, SigningContext};
+/// use oss_blocking::Headers;
 ///
 /// let emulator = Emulator::start()?;
 /// let credentials = emulator.credentials_provider().credentials()?;
 /// let (bucket, key) = (emulator.bucket(), "docs/hello world.txt");
 ///
-/// let mut headers = vec![("Content-Type".to_string(), "text/plain".to_string())];
-/// let ctx = SigningContext {
-///     credentials: &credentials,
-///     region: emulator.region(),
-///     product: "oss",
-///     time: SystemTime::now(),
-///     additional_headers: &[],
-/// };
+/// let mut headers = Headers::new();
+/// headers.set("Content-Type", "text/plain");
+/// let ctx = SigningContext::new(&credentials, emulator.region(), SystemTime::now());
 /// sign_v4_headers("PUT", Some(bucket), Some(key), "", &mut headers, &ctx);
 ///
 /// // Path-style URL: the emulator listens on an IP address.
 /// let url = format!("{}/{}/{}", emulator.endpoint(), bucket, escape_path(key));
 /// let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
 /// let mut request = agent.put(&url);
-/// for (name, value) in &headers {
+/// for (name, value) in headers.iter() {
 ///     request = request.header(name, value);
 /// }
 /// let response = request.send("hello world")?;
@@ -727,8 +726,10 @@ impl Drop for Emulator {
             }
         }
         // Give connection threads a bounded moment to notice and exit.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while self.shared.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        let started = Instant::now();
+        while self.shared.active.load(Ordering::SeqCst) > 0
+            && started.elapsed() < Duration::from_secs(2)
+        {
             thread::sleep(Duration::from_millis(5));
         }
     }

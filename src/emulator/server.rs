@@ -203,7 +203,7 @@ fn close(writer: &mut TcpStream, reader: &mut Reader<'_>, linger: bool) {
     while started.elapsed() < LINGER_TIME && discarded < LINGER_BYTES {
         match reader.read(&mut buf) {
             Ok(0) | Err(_) => break,
-            Ok(n) => discarded += n as u64,
+            Ok(n) => discarded = discarded.saturating_add(n as u64),
         }
     }
 }
@@ -442,7 +442,7 @@ fn finish_body(body: &mut BodyReader<'_, Reader<'_>>, continue_pending: bool) ->
     }
     let mut buf = vec![0u8; IO_BUFFER];
     let start = body.bytes_read();
-    while body.bytes_read() - start <= DRAIN_LIMIT {
+    while body.bytes_read().saturating_sub(start) <= DRAIN_LIMIT {
         match body.read(&mut buf) {
             Ok(0) => return body.is_done(),
             Ok(_) => {}
@@ -578,7 +578,7 @@ fn discard(body: &mut BodyReader<'_, Reader<'_>>, limit: u64) {
         };
         match body.read(slice) {
             Ok(0) | Err(_) => return,
-            Ok(n) => left -= n as u64,
+            Ok(n) => left = left.saturating_sub(n as u64),
         }
     }
 }
@@ -764,7 +764,7 @@ fn put_object(
             }
             Err(_) => return Outcome::Drop,
         };
-        if data.len() as u64 + n as u64 > max {
+        if (data.len() as u64).saturating_add(n as u64) > max {
             return error::entity_too_large(max).into();
         }
         let chunk = buf.get(..n).unwrap_or_default();
