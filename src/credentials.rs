@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// Official SDK names, read first.
 pub const ENV_ACCESS_KEY_ID: &str = "OSS_ACCESS_KEY_ID";
@@ -34,6 +35,7 @@ pub struct Credentials {
     access_key_id: String,
     access_key_secret: String,
     security_token: Option<String>,
+    expiration: Option<SystemTime>,
     anonymous: bool,
 }
 
@@ -44,8 +46,29 @@ impl Credentials {
             access_key_id: access_key_id.into(),
             access_key_secret: access_key_secret.into(),
             security_token: None,
+            expiration: None,
             anonymous: false,
         }
+    }
+
+    /// Marks when these credentials stop working (STS tokens, ECS role credentials). A
+    /// presigned URL must not outlive them, and a caching provider refreshes before then.
+    ///
+    /// ```
+    /// use oss_blocking::credentials::Credentials;
+    /// use std::time::{Duration, SystemTime};
+    /// let until = SystemTime::now() + Duration::from_secs(900);
+    /// let creds = Credentials::new("id", "secret").with_expiration(until);
+    /// assert_eq!(creds.expiration(), Some(until));
+    /// ```
+    pub fn with_expiration(mut self, expiration: SystemTime) -> Self {
+        self.expiration = Some(expiration);
+        self
+    }
+
+    /// When these credentials stop working, if they do (`None` for long-lived keys).
+    pub fn expiration(&self) -> Option<SystemTime> {
+        self.expiration
     }
 
     /// No keys, on purpose: requests are sent unsigned, for buckets that allow anonymous
@@ -106,6 +129,8 @@ impl fmt::Debug for Credentials {
                 "security_token",
                 &self.security_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("expiration", &self.expiration)
+            .field("anonymous", &self.anonymous)
             .finish()
     }
 }

@@ -290,30 +290,25 @@ impl Client {
         input: &OperationInput<'_>,
         credentials: &Credentials,
     ) -> Result<Headers, OperationError> {
-        let headers = prepared.headers.clone();
+        let mut headers = prepared.headers.clone();
         if credentials.is_anonymous() {
             return Ok(headers);
         }
         empty_key_message(credentials).map_or(Ok(()), |m| {
             Err(OperationError::new(input.name, ErrorKind::Credentials, m))
         })?;
-        let ctx = signer::SigningContext {
-            credentials,
-            region: &prepared.scope.region,
-            product: &prepared.scope.product,
-            time: self.now(),
-            additional_headers: &self.config().additional_headers,
-        };
-        let mut pairs = headers.as_slice().to_vec();
+        let ctx = signer::SigningContext::new(credentials, &prepared.scope.region, self.now())
+            .product(&prepared.scope.product)
+            .additional_headers(&self.config().additional_headers);
         signer::sign_v4_headers(
             input.method,
             Some(input.bucket),
             input.key,
             &prepared.raw_query,
-            &mut pairs,
+            &mut headers,
             &ctx,
         );
-        Ok(pairs.into())
+        Ok(headers)
     }
 
     /// Sends the request with the body pulled through the tracker. A failure of the local

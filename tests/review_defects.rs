@@ -1,5 +1,6 @@
 //! One test (or a few) per defect a review of the crate found: each failed before its fix.
 //! Everything runs against the built-in emulator or a raw server on 127.0.0.1.
+#![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not tests
 
 use std::error::Error as _;
 use std::fs::OpenOptions;
