@@ -449,23 +449,6 @@ impl ServiceError {
     }
 }
 
-/// Headers for `Debug` output, with the values of `Authorization` and `x-oss-security-token`
-/// replaced, so a request a user filled by hand never prints a signature or a token.
-#[cfg(feature = "emulator")]
-pub(crate) fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            let shown = if crate::headers::is_secret(name) {
-                "<redacted>"
-            } else {
-                value.as_str()
-            };
-            (name.as_str(), shown)
-        })
-        .collect()
-}
-
 /// Replaces the value of every `x-oss-security-token` line of a canonical request.
 fn redact_token_lines(text: &str) -> String {
     text.split('\n')

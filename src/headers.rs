@@ -149,6 +149,17 @@ impl IntoIterator for Headers {
     }
 }
 
+impl<'h> IntoIterator for &'h Headers {
+    type Item = (&'h str, &'h str);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'h, (String, String)>,
+        fn(&'h (String, String)) -> (&'h str, &'h str),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,7 +119,7 @@ fn put_object_options_reach_the_wire_as_the_official_sdk_sends_them() {
             .requests()
             .pop()
             .unwrap_or_else(|| panic!("{id}: nothing sent"));
-        let mut ours = option_headers(&sent.headers);
+        let mut ours = option_headers(sent.headers.as_slice());
         let mut theirs = option_headers(&vectors_headers(&case["inputs"]["headers"]));
         // The vectors hold the headers before the HTTP library adds Content-Length, unless the
         // request set it; ours always carries it for a body of known length.

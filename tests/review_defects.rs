@@ -193,14 +193,8 @@ fn a_header_the_user_gives_wins_over_the_computed_one_and_is_sent_once() {
         )
         .unwrap();
     let request = emu.requests().pop().unwrap();
-    let all = |name: &str| -> Vec<String> {
-        request
-            .headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
+    let all =
+        |name: &str| -> Vec<String> { request.headers.get_all(name).map(str::to_string).collect() };
     assert_eq!(all("Content-MD5"), [user_md5]);
     assert_eq!(all("Content-Type"), ["application/x-custom"]);
     assert_eq!(all("User-Agent"), ["my-tool/1.0"]);

@@ -21,11 +21,11 @@ pub(crate) struct AuthInput<'a> {
     pub bucket: Option<&'a str>,
     pub key: Option<&'a str>,
     pub raw_query: &'a str,
-    pub headers: &'a [(String, String)],
+    pub headers: &'a Headers,
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    super::find_header(headers, name)
+fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
+    headers.get(name)
 }
 
 /// Checks, in order: an `Authorization` header is present (else 403 `AccessDenied`) and is
@@ -105,7 +105,7 @@ pub(crate) fn verify(
         req.bucket,
         req.key,
         req.raw_query,
-        &Headers::from(req.headers.to_vec()),
+        req.headers,
         &parsed,
         &settings.access_key_secret,
     )
@@ -138,7 +138,7 @@ mod tests {
         }
     }
 
-    fn signed(creds: &Credentials, region: &str, time: SystemTime) -> Vec<(String, String)> {
+    fn signed(creds: &Credentials, region: &str, time: SystemTime) -> Headers {
         let mut headers = Headers::new();
         headers.set("Content-Type", "text/plain");
         sign_v4_headers(
@@ -149,13 +149,13 @@ mod tests {
             &mut headers,
             &SigningContext::new(creds, region, time),
         );
-        headers.into_iter().collect()
+        headers
     }
 
     /// Verifies `PUT /b/k` with these headers, as the server would at `now`.
     fn verify_put(
         settings: &Settings,
-        headers: &[(String, String)],
+        headers: &Headers,
         now: SystemTime,
     ) -> Result<(), ErrorReply> {
         verify(
@@ -171,11 +171,7 @@ mod tests {
         )
     }
 
-    fn check(
-        settings: &Settings,
-        headers: &[(String, String)],
-        now: SystemTime,
-    ) -> Result<(), String> {
+    fn check(settings: &Settings, headers: &Headers, now: SystemTime) -> Result<(), String> {
         verify_put(settings, headers, now).map_err(|e| e.code)
     }
 
@@ -185,9 +181,9 @@ mod tests {
         let good = Credentials::new("ak", "sk");
         let s = settings(None);
         assert_eq!(check(&s, &signed(&good, "cn-hangzhou", now), now), Ok(()));
-        assert_eq!(check(&s, &[], now), Err("AccessDenied".into()));
+        assert_eq!(check(&s, &Headers::new(), now), Err("AccessDenied".into()));
         let v1 = vec![("Authorization".to_string(), "OSS ak:sig".to_string())];
-        assert_eq!(check(&s, &v1, now), Err("InvalidArgument".into()));
+        assert_eq!(check(&s, &v1.into(), now), Err("InvalidArgument".into()));
         let other = Credentials::new("other", "sk");
         assert_eq!(
             check(&s, &signed(&other, "cn-hangzhou", now), now),
@@ -235,7 +231,7 @@ mod tests {
     fn tampering_after_signing_is_caught() {
         let now = SystemTime::now();
         let mut headers = signed(&Credentials::new("ak", "sk"), "cn-hangzhou", now);
-        headers.push(("x-oss-meta-added".into(), "later".into()));
+        headers.append("x-oss-meta-added", "later");
         let err = verify_put(&settings(None), &headers, now).unwrap_err();
         assert_eq!(err.code, "SignatureDoesNotMatch");
         let canonical = &err

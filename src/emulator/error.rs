@@ -72,8 +72,7 @@ impl ErrorReply {
                 "x-oss-err",
                 base64::engine::general_purpose::STANDARD.encode(xml.as_bytes()),
             );
-            resp.headers
-                .push(("Content-Length".to_string(), "0".to_string()));
+            resp.headers.append("Content-Length", "0");
         } else {
             resp.body = Body::Bytes(xml.into_bytes());
         }

@@ -4,6 +4,7 @@
 //! count, chunk-size line, trailers) and every failure is an error value, never a panic.
 //! Generic over `BufRead`/`Write` so the parsing is unit-tested with in-memory bytes.
 
+use crate::Headers;
 use std::io::{self, BufRead, Read, Write};
 
 /// Largest accepted request head (request line and headers), like common servers' 64 KiB.
@@ -47,7 +48,7 @@ pub(crate) struct RequestHead {
     pub http10: bool,
     /// Header fields in arrival order, names as sent, values with surrounding whitespace
     /// removed and obsolete line folding replaced by one space.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
 }
 
 /// How the request body is delimited.
@@ -62,10 +63,7 @@ pub(crate) enum Framing {
 impl RequestHead {
     /// The first value of a header, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     /// The raw path (before `?`) and raw query (after `?`, without it).
@@ -509,7 +507,7 @@ impl Body {
 pub(crate) struct Response {
     pub status: u16,
     /// Headers other than `Content-Length` and `Connection`, which the writer adds.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     pub body: Body,
 }
 
@@ -518,23 +516,20 @@ impl Response {
     pub fn new(status: u16) -> Self {
         Response {
             status,
-            headers: Vec::new(),
+            headers: Headers::new(),
             body: Body::Empty,
         }
     }
 
     /// Adds a header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_string(), value.into()));
+        self.headers.append(name.to_string(), value.into());
         self
     }
 
     /// The first value of a header, case-insensitively.
     pub fn get_header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 }
 

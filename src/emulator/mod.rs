@@ -30,6 +30,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::credentials::StaticCredentialsProvider;
+use crate::Headers;
 
 use store::Store;
 
@@ -72,7 +73,7 @@ pub struct StoredObject {
     /// `Expires`, `x-oss-meta-*`, `x-oss-object-acl`, `x-oss-storage-class`, `x-oss-tagging`,
     /// `x-oss-server-side-encryption*`, `x-oss-server-side-data-encryption` and
     /// `x-oss-object-worm-*`.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     /// The ETag with its quotes: `"` + uppercase hex MD5 + `"`, as OSS gives for PutObject.
     pub etag: String,
     /// CRC-64/XZ (ECMA) of the data, the value of `x-oss-hash-crc64ecma`.
@@ -82,7 +83,7 @@ pub struct StoredObject {
 impl StoredObject {
     /// The first stored header of that name, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        find_header(&self.headers, name)
+        self.headers.get(name)
     }
 }
 
@@ -110,7 +111,7 @@ pub struct RecordedRequest {
     /// The query as sent, without `?` (empty when there is none).
     pub query: String,
     /// Every header as received, in order, names in their received case.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     /// Body bytes received (after de-chunking), including bytes read only to be discarded.
     pub body_len: u64,
     /// The status answered, or `None` when the connection was dropped without an answer
@@ -124,7 +125,7 @@ impl fmt::Debug for RecordedRequest {
             .field("method", &self.method)
             .field("path", &self.path)
             .field("query", &self.query)
-            .field("headers", &crate::error::redacted_headers(&self.headers))
+            .field("headers", &self.headers)
             .field("body_len", &self.body_len)
             .field("status", &self.status)
             .finish()
@@ -134,15 +135,8 @@ impl fmt::Debug for RecordedRequest {
 impl RecordedRequest {
     /// The first header of that name, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        find_header(&self.headers, name)
+        self.headers.get(name)
     }
-}
-
-fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 /// A misbehaviour to inject, so tests can exercise retries, CRC verification, timeouts and

@@ -22,6 +22,7 @@ use super::error::{self, ErrorReply};
 use super::http::{self, Body, BodyReader, HeadError, RequestHead, Response};
 use super::store::{Object, PutRefused};
 use super::{lock, Fault, RecordedRequest, Shared};
+use crate::Headers;
 
 /// How often a blocked read wakes up to check for shutdown.
 const POLL: Duration = Duration::from_millis(200);
@@ -328,7 +329,7 @@ impl From<ErrorReply> for Outcome {
 
 fn add_common_headers(shared: &Shared, resp: &mut Response, request_id: &str, started: Instant) {
     let now = shared.now();
-    let mut common = vec![
+    let mut common: Headers = [
         ("Server".to_string(), "oss-blocking-emulator".to_string()),
         ("Date".to_string(), httpdate::fmt_http_date(now)),
         ("x-oss-request-id".to_string(), request_id.to_string()),
@@ -336,8 +337,10 @@ fn add_common_headers(shared: &Shared, resp: &mut Response, request_id: &str, st
             "x-oss-server-time".to_string(),
             started.elapsed().as_millis().to_string(),
         ),
-    ];
-    common.append(&mut resp.headers);
+    ]
+    .into_iter()
+    .collect();
+    common.extend(std::mem::take(&mut resp.headers));
     resp.headers = common;
 }
 
@@ -411,8 +414,7 @@ fn handle(
     add_common_headers(shared, &mut resp, &request_id, started);
     if head.http10 && !close {
         // HTTP/1.0 closes by default; say that this connection stays open.
-        resp.headers
-            .push(("Connection".to_string(), "keep-alive".to_string()));
+        resp.headers.append("Connection", "keep-alive");
     }
     record.body_len = body.bytes_read();
     record.status = Some(resp.status);
@@ -795,9 +797,9 @@ fn put_object(
             .map(|(n, v)| {
                 // OSS keeps user metadata keys in lowercase.
                 if n.to_ascii_lowercase().starts_with("x-oss-meta-") {
-                    (n.to_ascii_lowercase(), v.clone())
+                    (n.to_ascii_lowercase(), v)
                 } else {
-                    (n.clone(), v.clone())
+                    (n.to_string(), v)
                 }
             })
             .collect(),
@@ -849,7 +851,7 @@ fn put_object(
         );
         match spec.perform(&post_body, &key_url) {
             Ok((content_type, answer)) => {
-                resp.headers.push(("Content-Type".into(), content_type));
+                resp.headers.append("Content-Type", content_type);
                 resp.body = Body::Bytes(answer);
             }
             Err(why) => callback_failure = Some(why),
@@ -859,9 +861,8 @@ fn put_object(
         let reply = error::callback_failed(why);
         let xml = reply.xml(&ex.request_id, &ex.host_id);
         resp.status = reply.status;
-        resp.headers
-            .push(("Content-Type".into(), "application/xml".into()));
-        resp.headers.push(("x-oss-ec".into(), reply.ec.clone()));
+        resp.headers.append("Content-Type", "application/xml");
+        resp.headers.append("x-oss-ec", reply.ec.clone());
         resp.body = Body::Bytes(xml.into_bytes());
     }
     Outcome::Respond(resp)
@@ -904,7 +905,7 @@ fn get_object(ex: &mut Exchange<'_, '_>, bucket: &str, key: &str) -> Outcome {
         ) {
             continue;
         }
-        resp.headers.push((name.clone(), value.clone()));
+        resp.headers.append(name, value);
     }
     if let Some(tagging) = object.header("x-oss-tagging") {
         let count = tagging.split('&').filter(|t| !t.is_empty()).count();

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::StoredObject;
+use crate::Headers;
 
 /// One stored object.
 #[derive(Debug)]
 pub(crate) struct Object {
     pub data: Arc<Vec<u8>>,
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     /// `"` + uppercase hex MD5 + `"`.
     pub etag: String,
     /// Base64 of the MD5, as `Content-MD5`.
@@ -24,7 +25,7 @@ pub(crate) struct Object {
 
 impl Object {
     pub fn header(&self, name: &str) -> Option<&str> {
-        super::find_header(&self.headers, name)
+        self.headers.get(name)
     }
 
     pub fn to_stored(&self) -> StoredObject {
