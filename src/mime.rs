@@ -4,7 +4,7 @@
 //! signature. OSS then serves the object with that type, so browsers render `.html` or
 //! `.png` objects correctly. The Python SDK's guess depends on the host's `mime.types`.
 //! This crate instead uses a static table, so the same key gets the same type on every
-//! machine (fact sheet §11).
+//! machine.
 //!
 //! The table is the Go SDK v2's 552-entry `extToMimeType`, generated into `mime_table.rs`
 //! by `tests/data/gen_mime_table.py`. A few common types are pinned to the values the Go

@@ -1,6 +1,7 @@
 //! Client-side checks run before anything is sent.
 //!
-//! Neither official SDK checks the server's key and size rules (fact sheet §5.1 and §13).
+//! Neither official SDK checks the server's key and size rules (a key is 1-1023 bytes of
+//! UTF-8; one PutObject carries at most 5 GiB).
 //! A bad name or an oversized body then costs a signed round trip, or for a 5 GiB body the
 //! whole upload, before OSS rejects it. Failing early with a message that names the field,
 //! the rule and the offending value is cheaper and clearer. Each check returns
@@ -65,7 +66,7 @@ pub(crate) fn bucket_name(name: &str) -> Result<(), String> {
     ))
 }
 
-/// Checks an object key against the server's rules (fact sheet §5.1): 1-1023 UTF-8 bytes,
+/// Checks an object key against the server's rules: 1-1023 UTF-8 bytes,
 /// not starting with `/` or `\`. Python counts characters (1-1024) and Go only rejects the
 /// empty key, so both let through keys that OSS then rejects with `InvalidObjectName`.
 pub(crate) fn object_key(key: &str) -> Result<(), String> {

@@ -1,4 +1,4 @@
-//! OSS error responses: status, code, message, EC and the XML body (fact sheet §8).
+//! OSS error responses: status, code, message, EC and the `<Error>` XML body OSS sends.
 //!
 //! Messages follow OSS's own wording where it is published. EC values: `0002-00000040`
 //! (SignatureDoesNotMatch), `0002-00000504` (RequestTimeTooSkewed), `0026-00000001`

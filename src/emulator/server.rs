@@ -228,7 +228,7 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
-/// Finds the bucket and key (fact sheet §2.3): virtual-hosted when the `Host` is
+/// Finds the bucket and key as OSS addresses them: virtual-hosted when the `Host` is
 /// `<bucket>.<domain>` (not an IP address, not `localhost`, not the emulator's own address),
 /// path style otherwise. Bucket and key are percent-decoded; a key must be UTF-8.
 pub(crate) fn resolve_target(
