@@ -175,11 +175,15 @@ impl Client {
                 .into_error(op, &prepared.request_target)
                 .with_attempts(attempt);
             match decision {
-                Decision::Fail { note, .. } => {
-                    let error = match note {
-                        Some(note) => error.with_note(note),
-                        None => error,
-                    };
+                Decision::Fail {
+                    note,
+                    may_have_stored: stored,
+                } => {
+                    let notes = [note, stored.then_some(retry::MAY_HAVE_STORED_NOTE)];
+                    let error = notes
+                        .into_iter()
+                        .flatten()
+                        .fold(error, |e, n| e.with_note(n));
                     return Err(retry::final_error(may_have_stored, error));
                 }
                 Decision::Retry {

@@ -25,6 +25,12 @@ use crate::error::{OperationError, ServiceError};
 /// The service error code OSS answers when `x-oss-forbid-overwrite: true` meets an object.
 const FILE_ALREADY_EXISTS: &str = "FileAlreadyExists";
 
+/// Added to the last error when its attempt may have stored the object (a CRC-64 mismatch,
+/// an answer lost after the whole body went out), so the caller checks before trusting it.
+pub(crate) const MAY_HAVE_STORED_NOTE: &str =
+    "the whole body reached the server, so the object may exist with what it received: check \
+     it (or upload again without forbid_overwrite) before relying on it";
+
 /// Why an operation refused a 2xx answer (its success check), for [`classify`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Refusal {

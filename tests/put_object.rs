@@ -277,6 +277,7 @@ fn a_wrong_crc_from_the_server_is_retried_then_reported_with_both_values() {
     let text = err.to_string();
     assert!(text.contains("client 5981764153023615706"), "{text}");
     assert!(text.contains("server "), "{text}");
+    assert!(text.contains("the object may exist"), "{text}");
     assert!(err.request_id().is_some());
     assert_eq!(emu.request_count(), 3);
 }
