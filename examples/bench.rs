@@ -459,7 +459,7 @@ fn main() -> Result<()> {
         cores,
         cpu_model(),
         if oss::crc64::is_accelerated() {
-            "carry-less multiply (crc-fast)"
+            "carry-less multiply (crc64fast)"
         } else {
             "portable table"
         },
