@@ -460,7 +460,11 @@ fn main() -> Result<()> {
         cores,
         cpu_model(),
         if oss::crc64::is_accelerated() {
-            "carry-less multiply (crc-fast)"
+            if cfg!(feature = "crc-fast") {
+                "carry-less multiply (crc-fast, --features crc-fast)"
+            } else {
+                "carry-less multiply (crc64fast, default build)"
+            }
         } else {
             "portable table"
         },

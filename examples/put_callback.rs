@@ -84,7 +84,6 @@ fn verify(
     body: &[u8],
     trusted_prefixes: &[String],
 ) -> Result<(), String> {
-    use md5::Digest as _;
     use rsa::pkcs8::DecodePublicKey as _;
     let header = |name: &str| {
         headers
@@ -115,12 +114,19 @@ fn verify(
     let mut message: Vec<u8> = percent_encoding::percent_decode_str(path).collect();
     message.push(b'\n');
     message.extend_from_slice(body);
-    key.verify(
-        rsa::Pkcs1v15Sign::new::<md5::Md5>(),
-        &md5::Md5::digest(&message),
-        &signature,
-    )
-    .map_err(|_| "the signature does not verify".to_string())
+    // MD5withRSA is PKCS#1 v1.5 over the MD5 digest with MD5's DER DigestInfo prefix
+    // (RFC 8017, section 9.2, note 1). With RustCrypto's md-5 (feature "oid") this is
+    // `rsa::Pkcs1v15Sign::new::<md5::Md5>()`; the `md5` crate used here has no OID, so the
+    // prefix is written out.
+    let md5_with_rsa = rsa::Pkcs1v15Sign {
+        hash_len: Some(16),
+        prefix: Box::new([
+            0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05,
+            0x05, 0x00, 0x04, 0x10,
+        ]),
+    };
+    key.verify(md5_with_rsa, &md5::compute(&message).0, &signature)
+        .map_err(|_| "the signature does not verify".to_string())
 }
 
 /// Serves one callback: verify, print, answer JSON.

@@ -203,12 +203,11 @@ impl Body {
     /// one streamed pass; `None` for streams, which can be read only once.
     pub(crate) fn content_md5(&mut self) -> io::Result<Option<String>> {
         use base64::Engine as _;
-        use md5::Digest as _;
         if matches!(self.source, Source::Reader { .. }) {
             return Ok(None);
         }
         let mut reader = self.attempt_reader()?;
-        let mut md5 = md5::Md5::new();
+        let mut md5 = md5::Context::new();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = match reader.read(&mut buf) {
@@ -217,7 +216,7 @@ impl Body {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            md5.update(buf.get(..n).unwrap_or_default());
+            md5.consume(buf.get(..n).unwrap_or_default());
         }
         let digest: [u8; 16] = md5.finalize().into();
         Ok(Some(

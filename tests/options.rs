@@ -416,9 +416,16 @@ fn a_callback_is_posted_signed_and_its_answer_returned() {
     let signature = base64::engine::general_purpose::STANDARD
         .decode(get("authorization"))
         .unwrap();
-    use md5::Digest as _;
-    let digest = md5::Md5::digest(format!("/callback?from=oss\n{body}"));
-    key.verify(rsa::Pkcs1v15Sign::new::<md5::Md5>(), &digest, &signature)
+    let digest = md5::compute(format!("/callback?from=oss\n{body}"));
+    // MD5withRSA: PKCS#1 v1.5 with MD5's DigestInfo prefix (RFC 8017, section 9.2, note 1).
+    let md5_with_rsa = rsa::Pkcs1v15Sign {
+        hash_len: Some(16),
+        prefix: Box::new([
+            0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05,
+            0x05, 0x00, 0x04, 0x10,
+        ]),
+    };
+    key.verify(md5_with_rsa, &digest.0, &signature)
         .expect("the callback signature verifies with the served key");
 }
 

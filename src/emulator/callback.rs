@@ -281,18 +281,33 @@ fn looks_like_json(body: &[u8]) -> bool {
     (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'))
 }
 
+/// The DER `DigestInfo` header for an MD5 digest (RFC 8017, section 9.2, note 1): what
+/// `Pkcs1v15Sign::new::<Md5>()` builds from a RustCrypto digest's OID. The `md5` crate is not
+/// a RustCrypto digest, so the MD5withRSA padding is spelled out.
+const MD5_DIGEST_INFO_PREFIX: [u8; 18] = [
+    0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00,
+    0x04, 0x10,
+];
+
+/// PKCS#1 v1.5 signature padding for MD5withRSA.
+fn md5_with_rsa() -> rsa::Pkcs1v15Sign {
+    rsa::Pkcs1v15Sign {
+        hash_len: Some(16),
+        prefix: Box::new(MD5_DIGEST_INFO_PREFIX),
+    }
+}
+
 /// The `authorization` value OSS puts on a callback POST: base64 of the MD5withRSA signature
 /// of `urldecode(path_and_query) + "\n" + body`.
 pub fn sign(path_and_query: &str, body: &[u8]) -> Result<String, String> {
-    use md5::Digest as _;
     let key = rsa::RsaPrivateKey::from_pkcs8_der(PRIVATE_KEY_PKCS8_DER)
         .map_err(|e| format!("the emulator's callback key does not load: {e}"))?;
     let mut message = percent_decode_str(path_and_query).collect::<Vec<u8>>();
     message.push(b'\n');
     message.extend_from_slice(body);
-    let digest = md5::Md5::digest(&message);
+    let digest = md5::compute(&message);
     let signature = key
-        .sign(rsa::Pkcs1v15Sign::new::<md5::Md5>(), &digest)
+        .sign(md5_with_rsa(), &digest.0)
         .map_err(|e| format!("signing the callback failed: {e}"))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(signature))
 }
@@ -354,14 +369,10 @@ mod tests {
             .decode(signature)
             .unwrap();
         let key = rsa::RsaPublicKey::from_public_key_pem(PUBLIC_KEY_PEM).unwrap();
-        use md5::Digest as _;
-        let digest = md5::Md5::digest(b"/cb x?a=1\nobject=a");
-        key.verify(rsa::Pkcs1v15Sign::new::<md5::Md5>(), &digest, &raw)
-            .unwrap();
-        let other = md5::Md5::digest(b"/cb x?a=1\nobject=b");
-        assert!(key
-            .verify(rsa::Pkcs1v15Sign::new::<md5::Md5>(), &other, &raw)
-            .is_err());
+        let digest = md5::compute(b"/cb x?a=1\nobject=a");
+        key.verify(md5_with_rsa(), &digest.0, &raw).unwrap();
+        let other = md5::compute(b"/cb x?a=1\nobject=b");
+        assert!(key.verify(md5_with_rsa(), &other.0, &raw).is_err());
     }
 
     #[test]

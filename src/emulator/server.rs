@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use md5::{Digest as _, Md5};
 use percent_encoding::percent_decode_str;
 
 use super::auth::{self, AuthInput};
@@ -755,7 +754,7 @@ fn put_object(
     let capacity = known.unwrap_or(0).min(MAX_PREALLOCATION).min(max);
     let mut data = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     let mut crc = CRC64.digest();
-    let mut md5 = Md5::new();
+    let mut md5 = md5::Context::new();
     let mut buf = vec![0u8; IO_BUFFER];
     loop {
         let n = match body.read(&mut buf) {
@@ -771,7 +770,7 @@ fn put_object(
         }
         let chunk = buf.get(..n).unwrap_or_default();
         crc.update(chunk);
-        md5.update(chunk);
+        md5.consume(chunk);
         data.extend_from_slice(chunk);
     }
     let md5: [u8; 16] = md5.finalize().into();
