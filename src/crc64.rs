@@ -4,7 +4,7 @@
 //! while streaming the body, so it can detect corruption in transit. For multipart uploads,
 //! [`combine`] folds per-part CRCs into the CRC of the whole object without re-reading data.
 //!
-//! Parameters (fact sheet §7.1): ECMA-182 polynomial, reflected, init and xorout all ones,
+//! Parameters (CRC-64/XZ, as OSS computes `x-oss-hash-crc64ecma`): ECMA-182 polynomial, reflected, init and xorout all ones,
 //! so the check value is `0x995DC9BBDF1939FA` and the empty input gives `0`. The header
 //! carries the value as an unsigned decimal string (`value.to_string()`).
 //!
@@ -286,7 +286,7 @@ fn gf2_square(square: &mut Gf2Matrix, mat: &Gf2Matrix) {
 /// A multipart upload gets one CRC per part back from OSS. Combining them in part order gives
 /// the CRC of the whole object, which is then checked against the CompleteMultipartUpload
 /// response without reading the data again. This is zlib's `crc32_combine` widened to 64
-/// bits (GF(2) matrices, fact sheet §7.3), the same as the Go SDK's `CRC64Combine`. It takes
+/// bits (GF(2) matrices), the same as the Go SDK's `CRC64Combine`. It takes
 /// O(log len2) matrix squarings and never fails.
 ///
 /// ```
@@ -355,7 +355,7 @@ mod tests {
         serde_json::from_str(VECTORS).unwrap()
     }
 
-    /// The fact sheet's generated input: byte i = i % 251.
+    /// The reference vectors' generated input: byte i = i % 251.
     fn pattern_251(n: usize) -> Vec<u8> {
         (0..n).map(|i| (i % 251) as u8).collect()
     }
