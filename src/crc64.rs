@@ -4,8 +4,8 @@
 //! while streaming the body, so it can detect corruption in transit. For multipart uploads,
 //! [`combine`] folds per-part CRCs into the CRC of the whole object without re-reading data.
 //!
-//! Parameters (CRC-64/XZ, as OSS computes `x-oss-hash-crc64ecma`): ECMA-182 polynomial, reflected, init and xorout all ones,
-//! so the check value is `0x995DC9BBDF1939FA` and the empty input gives `0`. The header
+//! Parameters (CRC-64/XZ, as OSS computes `x-oss-hash-crc64ecma`): ECMA-182 polynomial,
+//! reflected, init and xorout all ones, so the check value is `0x995DC9BBDF1939FA` and the empty input gives `0`. The header
 //! carries the value as an unsigned decimal string (`value.to_string()`).
 //!
 //! Two engines compute the same function. Where the CPU has carry-less multiplication
