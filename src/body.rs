@@ -158,35 +158,26 @@ impl Body {
             Some(p) => with_path(e, p, "read"),
             None => e,
         };
-        if let Source::File { file, span: None } = &mut self.source {
+        if let Source::File { file, span } = &mut self.source {
+            if span.is_some() {
+                return Ok(());
+            }
             let metadata = file.metadata().map_err(describe)?;
-            if !metadata.is_file() {
-                let Source::File { file, .. } =
-                    std::mem::replace(&mut self.source, Source::empty())
-                else {
-                    return Ok(());
-                };
+            if metadata.is_file() {
+                let start = file.stream_position().map_err(describe)?;
+                let len = metadata.len().saturating_sub(start);
+                let unknown = len == 0 && yields_bytes(file, start).map_err(describe)?;
+                *span = Some((start, (!unknown).then_some(len)));
+            } else if let Source::File { file, .. } =
+                std::mem::replace(&mut self.source, Source::empty())
+            {
                 self.source = Source::Reader {
                     reader: Box::new(file),
                     len: None,
                     touched: false,
                 };
-                return Ok(());
             }
-            let start = file.stream_position().map_err(describe)?;
-            let len = metadata.len().saturating_sub(start);
-            let len = if len == 0 && yields_bytes(file, start).map_err(describe)? {
-                None
-            } else {
-                Some(len)
-            };
-            self.source = match std::mem::replace(&mut self.source, Source::empty()) {
-                Source::File { file, .. } => Source::File {
-                    file,
-                    span: Some((start, len)),
-                },
-                other => other,
-            };
+            return Ok(());
         }
         if let Source::Seekable { reader, span } = &mut self.source {
             if span.is_none() {
