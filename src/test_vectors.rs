@@ -165,3 +165,23 @@ pub(crate) fn v4_header_cases() -> Vec<V4Case> {
         })
         .collect()
 }
+
+/// Every value of a header, for assertions.
+pub(crate) fn get<'h>(headers: &'h Headers, name: &'h str) -> Vec<&'h str> {
+    headers.get_all(name).collect()
+}
+
+/// Seconds since the epoch as a time.
+pub(crate) fn secs(t: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(t)
+}
+
+/// Owned strings from literals.
+pub(crate) fn strings(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+/// Headers from literal pairs.
+pub(crate) fn pairs(list: &[(&str, &str)]) -> Headers {
+    list.iter().copied().collect()
+}

@@ -150,23 +150,8 @@ mod tests {
     use crate::credentials::Credentials;
     use crate::signer::{authorization, sign_v4_headers, SigningContext};
     use crate::test_vectors::v4_header_cases;
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-    fn get<'h>(headers: &'h Headers, name: &'h str) -> Vec<&'h str> {
-        headers.get_all(name).collect()
-    }
-
-    fn secs(t: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(t)
-    }
-
-    fn strings(names: &[&str]) -> Vec<String> {
-        names.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Headers {
-        list.iter().copied().collect()
-    }
+    use crate::test_vectors::{get, pairs, secs, strings};
 
     #[test]
     fn expected_signature_agrees_with_sign_v4_headers() {

@@ -303,21 +303,7 @@ mod tests {
         )
     }
 
-    fn get<'h>(headers: &'h Headers, name: &'h str) -> Vec<&'h str> {
-        headers.get_all(name).collect()
-    }
-
-    fn secs(t: u64) -> std::time::SystemTime {
-        UNIX_EPOCH + Duration::from_secs(t)
-    }
-
-    fn strings(names: &[&str]) -> Vec<String> {
-        names.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn pairs(list: &[(&str, &str)]) -> Headers {
-        list.iter().copied().collect()
-    }
+    use crate::test_vectors::{get, pairs, secs, strings};
 
     // --- the public vectors -----------------------------------------------------------------
 
