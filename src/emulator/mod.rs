@@ -14,6 +14,7 @@ mod auth;
 pub mod callback;
 mod error;
 mod http;
+mod presigned;
 mod server;
 mod sigv4;
 mod store;
