@@ -44,6 +44,7 @@
     )
 )]
 
+mod append_file;
 mod body;
 mod callback;
 mod client;
@@ -70,6 +71,7 @@ mod test_vectors;
 mod transport;
 mod validate;
 
+pub use append_file::{AppendFile, DEFAULT_APPEND_THRESHOLD};
 pub use body::{Body, ProgressFn, PROGRESS_MAX_CHUNK};
 pub use callback::Callback;
 pub use client::Client;
@@ -81,6 +83,7 @@ pub use config::{
 pub use error::{ErrorKind, OperationError, ServiceError, BAD_ERROR_RESPONSE};
 pub use headers::Headers;
 pub use mime::{content_type_for_key, DEFAULT_CONTENT_TYPE};
+pub use ops::append_object::{AppendObjectRequest, AppendObjectResult};
 pub use ops::get_object::GetObjectRequest;
 pub use ops::head_object::{HeadObjectRequest, HeadObjectResult};
 pub use ops::put_object::{PutObjectRequest, PutObjectResult};

@@ -145,8 +145,9 @@ impl RecordedRequest {
 ///
 /// [`Emulator::inject`] queues faults. Each request takes the oldest queued fault that applies
 /// to it: `ErrorStatus`, `GarbageBody`, `ResetAfter` and `Stall` apply to any request;
-/// `WrongCrc`, `NoCrcHeader` and `CallbackFailed` apply to PutObject requests only (and are
-/// used up by the next one even if it then fails for another reason). A fault is removed
+/// `WrongCrc`, `NoCrcHeader`, `AnswerLost` and `CallbackFailed` apply to PutObject and
+/// AppendObject requests only (and are used up by the next one even if it then fails for
+/// another reason; an append ignores `CallbackFailed`, since it takes no callback). A fault is removed
 /// after `times` requests; `times: 0` means it never applies. `ClockSkew` is not queued: it
 /// sets the server clock offset until [`Emulator::clear_faults`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +201,12 @@ pub enum Fault {
         /// How many PutObject requests get it.
         times: u32,
     },
+    /// Store the object (PutObject) or the appended bytes (AppendObject), then close the
+    /// connection without answering: the answer is lost although the write happened.
+    AnswerLost {
+        /// How many PutObject or AppendObject requests get it.
+        times: u32,
+    },
     /// Answer with this status and a body that is not XML (nothing stored), as a proxy or a
     /// load balancer in the way might.
     GarbageBody {
@@ -219,6 +226,7 @@ impl Fault {
             | Fault::ResetAfter { times, .. }
             | Fault::Stall { times, .. }
             | Fault::CallbackFailed { times }
+            | Fault::AnswerLost { times }
             | Fault::GarbageBody { times, .. } => Some(times),
             Fault::ClockSkew { .. } => None,
         }
@@ -230,9 +238,10 @@ impl Fault {
             | Fault::GarbageBody { .. }
             | Fault::ResetAfter { .. }
             | Fault::Stall { .. } => true,
-            Fault::WrongCrc { .. } | Fault::NoCrcHeader { .. } | Fault::CallbackFailed { .. } => {
-                is_put_object
-            }
+            Fault::WrongCrc { .. }
+            | Fault::NoCrcHeader { .. }
+            | Fault::CallbackFailed { .. }
+            | Fault::AnswerLost { .. } => is_put_object,
             Fault::ClockSkew { .. } => false,
         }
     }
