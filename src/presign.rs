@@ -122,17 +122,22 @@ const SECRET_PARAMETERS: [&str; 4] = [
 
 /// The URL with the values of [`SECRET_PARAMETERS`] replaced by `<redacted>`.
 pub(crate) fn redact_url(url: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else {
-        return url.to_string();
-    };
-    let pieces: Vec<String> = query
+    match url.split_once('?') {
+        Some((base, query)) => format!("{base}?{}", redact_query(query)),
+        None => url.to_string(),
+    }
+}
+
+/// A raw query with the values of [`SECRET_PARAMETERS`] replaced by `<redacted>`.
+pub(crate) fn redact_query(query: &str) -> String {
+    query
         .split('&')
         .map(|piece| match piece.split_once('=') {
             Some((k, _)) if SECRET_PARAMETERS.contains(&k) => format!("{k}=<redacted>"),
             _ => piece.to_string(),
         })
-        .collect();
-    format!("{base}?{}", pieces.join("&"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 impl fmt::Debug for PresignedRequest {

@@ -101,7 +101,8 @@ impl fmt::Debug for StoredObject {
 }
 
 /// One request as it arrived, so tests can assert what went on the wire. `Debug` redacts the
-/// `Authorization` and `x-oss-security-token` values.
+/// `Authorization` and `x-oss-security-token` values, and the signature and token of a
+/// presigned request's query.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordedRequest {
@@ -125,7 +126,7 @@ impl fmt::Debug for RecordedRequest {
         f.debug_struct("RecordedRequest")
             .field("method", &self.method)
             .field("path", &self.path)
-            .field("query", &self.query)
+            .field("query", &crate::presign::redact_query(&self.query))
             .field("headers", &self.headers)
             .field("body_len", &self.body_len)
             .field("status", &self.status)
