@@ -226,3 +226,32 @@ fn first_append_options_are_stored() {
     assert!(err.to_string().contains("content_type"), "{err}");
     assert_eq!(emu.requests().len(), 1, "nothing sent on bad input");
 }
+
+#[test]
+fn append_file_memory_stays_within_its_threshold() {
+    let (emu, client) = setup();
+    let threshold = 64 * 1024;
+    let mut log = client
+        .append_file(emu.bucket(), "big.log")
+        .unwrap()
+        .threshold(threshold);
+    let data = pattern(1 << 20);
+    let mut rest = data.as_slice();
+    let mut calls = 0;
+    while !rest.is_empty() && calls < 1000 {
+        let n = log.write(rest).unwrap();
+        assert!(
+            n > 0 && n <= threshold,
+            "one write takes at most the threshold: {n}"
+        );
+        assert!(log.buffered() <= threshold);
+        rest = &rest[n..];
+        calls += 1;
+    }
+    assert!(rest.is_empty());
+    let r = log.close().unwrap();
+    assert_eq!(r.next_position, data.len() as u64);
+    assert_eq!(r.hash_crc64, Some(checksum(&data)));
+    let appends = emu.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(appends, 16, "1 MiB in 64 KiB appends");
+}
