@@ -53,49 +53,11 @@ fn verify_v4_query(
     now: SystemTime,
     req: &AuthInput<'_>,
 ) -> Result<(), ErrorReply> {
-    let q = |name: &str| param(req.raw_query, name);
-    if q("x-oss-signature-version").as_deref() != Some(signer::ALGORITHM) {
-        return Err(error::invalid_argument(
-            "Invalid signature version, it must be OSS4-HMAC-SHA256.",
-            "x-oss-signature-version",
-            &q("x-oss-signature-version").unwrap_or_default(),
-        ));
-    }
-    // The credential, additional headers and signature parse as an Authorization value would.
-    let mut value = format!(
-        "{} Credential={}",
-        signer::ALGORITHM,
-        q("x-oss-credential").unwrap_or_default()
-    );
-    if let Some(additional) = q("x-oss-additional-headers") {
-        value.push_str(&format!(",AdditionalHeaders={additional}"));
-    }
-    value.push_str(&format!(
-        ",Signature={}",
-        q(signer::QUERY_SIGNATURE).unwrap_or_default()
-    ));
-    let parsed = sigv4::parse_authorization(&value).ok_or_else(|| {
-        error::invalid_argument(
-            "Invalid x-oss-credential or x-oss-signature.",
-            "x-oss-credential",
-            &q("x-oss-credential").unwrap_or_default(),
-        )
-    })?;
-    if parsed.access_key_id != settings.access_key_id {
-        return Err(error::invalid_access_key_id(&parsed.access_key_id));
-    }
-    check_security_token(settings, q("x-oss-security-token").as_deref())?;
-    if parsed.region != settings.region || parsed.product != signer::DEFAULT_PRODUCT {
-        return Err(error::signing_scope_mismatch(
-            "scope",
-            &format!("{}/{}", parsed.region, parsed.product),
-            &format!("{}/{}", settings.region, signer::DEFAULT_PRODUCT),
-        ));
-    }
-    let datetime = q("x-oss-date").unwrap_or_default();
+    let parsed = v4_credential(settings, req.raw_query)?;
+    let datetime = param(req.raw_query, "x-oss-date").unwrap_or_default();
     let signed_at =
         signer::parse_datetime(&datetime).ok_or_else(|| error::invalid_date(Some(&datetime)))?;
-    let expires_text = q("x-oss-expires").unwrap_or_default();
+    let expires_text = param(req.raw_query, "x-oss-expires").unwrap_or_default();
     let expires = expires_text
         .parse::<u64>()
         .ok()
@@ -140,6 +102,54 @@ fn verify_v4_query(
         ));
     }
     Ok(())
+}
+
+/// The signature version, then the credential, additional headers and signature of a V4
+/// query, parsed as an `Authorization` value would be and checked against the emulator's key,
+/// token, region and product.
+fn v4_credential(
+    settings: &Settings,
+    raw_query: &str,
+) -> Result<sigv4::ParsedAuthorization, ErrorReply> {
+    let q = |name: &str| param(raw_query, name);
+    if q("x-oss-signature-version").as_deref() != Some(signer::ALGORITHM) {
+        return Err(error::invalid_argument(
+            "Invalid signature version, it must be OSS4-HMAC-SHA256.",
+            "x-oss-signature-version",
+            &q("x-oss-signature-version").unwrap_or_default(),
+        ));
+    }
+    let mut value = format!(
+        "{} Credential={}",
+        signer::ALGORITHM,
+        q("x-oss-credential").unwrap_or_default()
+    );
+    if let Some(additional) = q("x-oss-additional-headers") {
+        value.push_str(&format!(",AdditionalHeaders={additional}"));
+    }
+    value.push_str(&format!(
+        ",Signature={}",
+        q(signer::QUERY_SIGNATURE).unwrap_or_default()
+    ));
+    let parsed = sigv4::parse_authorization(&value).ok_or_else(|| {
+        error::invalid_argument(
+            "Invalid x-oss-credential or x-oss-signature.",
+            "x-oss-credential",
+            &q("x-oss-credential").unwrap_or_default(),
+        )
+    })?;
+    if parsed.access_key_id != settings.access_key_id {
+        return Err(error::invalid_access_key_id(&parsed.access_key_id));
+    }
+    check_security_token(settings, q("x-oss-security-token").as_deref())?;
+    if parsed.region != settings.region || parsed.product != signer::DEFAULT_PRODUCT {
+        return Err(error::signing_scope_mismatch(
+            "scope",
+            &format!("{}/{}", parsed.region, parsed.product),
+            &format!("{}/{}", settings.region, signer::DEFAULT_PRODUCT),
+        ));
+    }
+    Ok(parsed)
 }
 
 /// The V1 signature check shared by header and query mode.
