@@ -56,6 +56,27 @@ pub struct Config {
     pub(crate) proxy_from_environment: bool,
     pub(crate) tls_ca_pem: Vec<Vec<u8>>,
     pub(crate) insecure_skip_verify: bool,
+    pub(crate) signature_version: SignatureVersion,
+    pub(crate) presign_clamp_to_credentials: bool,
+}
+
+/// The signing scheme of every request and presigned URL of a client.
+///
+/// ```
+/// use oss_blocking as oss;
+/// let cfg = oss::Config::load_default().signature_version(oss::SignatureVersion::V1);
+/// assert_eq!(cfg.get_signature_version(), oss::SignatureVersion::V1);
+/// assert_eq!(oss::SignatureVersion::default(), oss::SignatureVersion::V4);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureVersion {
+    /// `OSS4-HMAC-SHA256` (HMAC-SHA256, region-scoped): the default, and what OSS recommends.
+    #[default]
+    V4,
+    /// The legacy `OSS <ak>:<signature>` (HMAC-SHA1), for endpoints and deployments that
+    /// still require it. Presigned V1 URLs have no 7-day limit.
+    V1,
 }
 
 impl Default for Config {
@@ -91,6 +112,8 @@ impl Config {
             proxy_from_environment: false,
             tls_ca_pem: Vec::new(),
             insecure_skip_verify: false,
+            signature_version: SignatureVersion::V4,
+            presign_clamp_to_credentials: false,
         }
     }
 
@@ -277,6 +300,32 @@ impl Config {
         self
     }
 
+    /// Sign every request and presigned URL with this scheme ([`SignatureVersion::V4`] by
+    /// default).
+    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
+        self.signature_version = version;
+        self
+    }
+
+    /// What [`crate::Client::presign`] does when the URL would outlive the credentials that
+    /// sign it (temporary STS or ECS-role credentials carry an expiry, and a URL stops working
+    /// when its token expires whatever its own expiry): `false` (the default) refuses with an
+    /// [`crate::ErrorKind::InvalidArgument`] error, `true` shortens the URL's validity to the
+    /// credentials' expiry; [`crate::PresignedRequest::expiration`] is the effective one.
+    ///
+    /// ```
+    /// let cfg = oss_blocking::Config::load_default().presign_clamp_to_credentials(true);
+    /// ```
+    pub fn presign_clamp_to_credentials(mut self, yes: bool) -> Self {
+        self.presign_clamp_to_credentials = yes;
+        self
+    }
+
+    /// The signing scheme ([`Config::signature_version`]).
+    pub fn get_signature_version(&self) -> SignatureVersion {
+        self.signature_version
+    }
+
     /// The configured region, if any.
     pub fn get_region(&self) -> Option<&str> {
         self.region.as_deref()
@@ -320,6 +369,11 @@ impl fmt::Debug for Config {
             .field("proxy_from_environment", &self.proxy_from_environment)
             .field("tls_ca_pem", &self.tls_ca_pem.len())
             .field("insecure_skip_verify", &self.insecure_skip_verify)
+            .field("signature_version", &self.signature_version)
+            .field(
+                "presign_clamp_to_credentials",
+                &self.presign_clamp_to_credentials,
+            )
             .finish()
     }
 }

@@ -44,6 +44,7 @@
     )
 )]
 
+mod append_file;
 mod body;
 mod callback;
 mod client;
@@ -62,6 +63,7 @@ mod mime;
 mod ops;
 mod options;
 mod pipeline;
+mod presign;
 mod retry;
 pub mod signer;
 #[cfg(test)]
@@ -69,9 +71,11 @@ mod test_vectors;
 mod transport;
 mod validate;
 
+pub use append_file::{AppendFile, DEFAULT_APPEND_THRESHOLD};
 pub use body::{Body, ProgressFn, PROGRESS_MAX_CHUNK};
 pub use callback::Callback;
 pub use client::Client;
+pub use config::SignatureVersion;
 pub use config::{
     Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_READWRITE_TIMEOUT,
     DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_BACKOFF,
@@ -79,9 +83,13 @@ pub use config::{
 pub use error::{ErrorKind, OperationError, ServiceError, BAD_ERROR_RESPONSE};
 pub use headers::Headers;
 pub use mime::{content_type_for_key, DEFAULT_CONTENT_TYPE};
+pub use ops::append_object::{AppendObjectRequest, AppendObjectResult};
+pub use ops::get_object::GetObjectRequest;
+pub use ops::head_object::{HeadObjectRequest, HeadObjectResult};
 pub use ops::put_object::{PutObjectRequest, PutObjectResult};
 pub use ops::shared::{MAX_TRAFFIC_LIMIT, MIN_TRAFFIC_LIMIT};
 pub use options::{
     ObjectAcl, ParseOptionError, ServerSideEncryption, StorageClass, Tagging, MAX_METADATA_BYTES,
     MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, METADATA_PREFIX,
 };
+pub use presign::{Presignable, PresignedRequest};

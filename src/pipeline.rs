@@ -8,12 +8,13 @@
 //! 3. runs the operation's own success check on a 2xx answer;
 //! 4. hands any failure to [`retry::classify`], which holds the whole retry table.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ureq::http;
 
 use crate::body::{Body, ProgressFn, Tracker};
 use crate::client::Client;
+use crate::config::SignatureVersion;
 use crate::credentials::{Credentials, CredentialsError, CredentialsProvider};
 use crate::endpoint::{self, SigningScope};
 use crate::error::{ErrorKind, OperationError, ServiceError};
@@ -89,6 +90,8 @@ struct Prepared<'c> {
     headers: Headers,
     request_target: String,
     total: Option<u64>,
+    /// The URL without its query.
+    base_url: String,
 }
 
 /// How one attempt failed, before it becomes an [`OperationError`].
@@ -225,7 +228,8 @@ impl Client {
             )
         })?;
         let raw_query = encode_query(&input.query);
-        let mut url = endpoint.url(input.bucket, input.key);
+        let base_url = endpoint.url(input.bucket, input.key);
+        let mut url = base_url.clone();
         if !raw_query.is_empty() {
             url.push('?');
             url.push_str(&raw_query);
@@ -242,6 +246,7 @@ impl Client {
             total: input.body.known_length(),
             headers,
             request_target: format!("{} {url}", input.method),
+            base_url,
         })
     }
 
@@ -301,6 +306,18 @@ impl Client {
         empty_key_message(credentials).map_or(Ok(()), |m| {
             Err(OperationError::new(input.name, ErrorKind::Credentials, m))
         })?;
+        if self.config().signature_version == SignatureVersion::V1 {
+            signer::sign_v1_headers(
+                input.method,
+                Some(input.bucket),
+                input.key,
+                &prepared.raw_query,
+                &mut headers,
+                credentials,
+                self.now(),
+            );
+            return Ok(headers);
+        }
         let ctx = signer::SigningContext::new(credentials, &prepared.scope.region, self.now())
             .product(&prepared.scope.product)
             .additional_headers(&self.config().additional_headers);
@@ -391,6 +408,171 @@ impl Client {
     }
 }
 
+/// A request signed in its query and not sent.
+pub(crate) struct Presigned {
+    pub url: String,
+    /// When the URL stops working (whole seconds).
+    pub expiration: SystemTime,
+    /// The headers the signature covers, names as set: the caller must send exactly these.
+    pub signed_headers: Vec<(String, String)>,
+}
+
+impl Client {
+    /// Presign: the same prepare step and credentials fetch as [`Client::execute`], then
+    /// query signing with the configured signature version. Nothing is sent.
+    pub(crate) fn presign_input(
+        &self,
+        mut input: OperationInput<'_>,
+        expires: Duration,
+    ) -> Result<Presigned, OperationError> {
+        let op = input.name;
+        let prepared = self.prepare(&mut input)?;
+        let credentials = prepared.provider.credentials().map_err(|e| {
+            OperationError::new(op, ErrorKind::Credentials, "cannot get credentials").with_source(e)
+        })?;
+        if credentials.is_anonymous() {
+            return Err(OperationError::new(
+                op,
+                ErrorKind::Credentials,
+                "anonymous credentials cannot presign: a presigned URL needs an AccessKey pair",
+            ));
+        }
+        if let Some(m) = empty_key_message(&credentials) {
+            return Err(OperationError::new(op, ErrorKind::Credentials, m));
+        }
+        let cfg = self.config();
+        let window = presign_window(
+            clamped_unix_secs(self.now()),
+            expires,
+            credentials.expiration().map(clamped_unix_secs),
+            cfg.presign_clamp_to_credentials,
+            cfg.signature_version,
+        )
+        .map_err(|m| OperationError::invalid_argument(op, m))?;
+        let mut headers = prepared.headers.clone();
+        // The client's own transport headers are not the caller's to replay.
+        headers.remove("Content-Length");
+        if headers.get("User-Agent") == Some(self.user_agent()) {
+            headers.remove("User-Agent");
+        }
+        let (query, signed_headers) =
+            self.presign_query(&input, &prepared, &headers, &credentials, window);
+        Ok(Presigned {
+            url: format!("{}?{query}", prepared.base_url),
+            expiration: unix_time(window.expires_at),
+            signed_headers,
+        })
+    }
+
+    /// The signed query and the headers it covers, for the configured version.
+    fn presign_query(
+        &self,
+        input: &OperationInput<'_>,
+        prepared: &Prepared<'_>,
+        headers: &Headers,
+        credentials: &Credentials,
+        window: PresignWindow,
+    ) -> (String, Vec<(String, String)>) {
+        let cfg = self.config();
+        let (bucket, key) = (Some(input.bucket), input.key);
+        if cfg.signature_version == SignatureVersion::V1 {
+            let query = signer::presign_v1_query(
+                input.method,
+                bucket,
+                key,
+                &prepared.raw_query,
+                headers,
+                credentials,
+                window.expires_at,
+            );
+            return (query, signer::v1_signed_headers(headers));
+        }
+        let time = unix_time(window.signed_at);
+        let ctx = signer::SigningContext::new(credentials, &prepared.scope.region, time)
+            .product(&prepared.scope.product)
+            .additional_headers(&cfg.additional_headers);
+        let query = signer::presign_v4_query(
+            input.method,
+            bucket,
+            key,
+            &prepared.raw_query,
+            headers,
+            &ctx,
+            window.expires_at.saturating_sub(window.signed_at),
+        );
+        let signed = signer::presign_v4_signed_headers(headers, &cfg.additional_headers);
+        (query, signed)
+    }
+}
+
+/// When a presigned URL is signed and when it expires, in Unix seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PresignWindow {
+    pub signed_at: u64,
+    pub expires_at: u64,
+}
+
+/// 9999-12-31T23:59:59Z: no presigned URL lasts beyond it.
+const LAST_UNIX_SECOND: u64 = 253_402_300_799;
+
+/// Unix seconds as a time (every second up to [`LAST_UNIX_SECOND`] is representable).
+fn unix_time(secs: u64) -> SystemTime {
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(secs.min(LAST_UNIX_SECOND)))
+        .unwrap_or(UNIX_EPOCH)
+}
+
+fn clamped_unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The rules of a presigned URL's validity, in whole seconds: at least 1 second; V4 at most
+/// 7 days (V1 has no limit); not beyond the credentials' expiry, which is an error unless
+/// `clamp`, when the URL expires with the credentials instead.
+pub(crate) fn presign_window(
+    now: u64,
+    expires: Duration,
+    credentials_expire: Option<u64>,
+    clamp: bool,
+    version: SignatureVersion,
+) -> Result<PresignWindow, String> {
+    let secs = expires.as_secs();
+    if secs == 0 {
+        return Err("invalid expires: a presigned URL must be valid for at least 1 second".into());
+    }
+    if version == SignatureVersion::V4 && secs > signer::MAX_PRESIGN_V4_SECS {
+        return Err(format!(
+            "invalid expires {secs} s: a V4 presigned URL is valid for at most {} s (7 days)",
+            signer::MAX_PRESIGN_V4_SECS
+        ));
+    }
+    let mut expires_at = now.saturating_add(secs);
+    if expires_at > LAST_UNIX_SECOND {
+        return Err(format!(
+            "invalid expires {secs} s: the URL would expire after 9999-12-31T23:59:59Z"
+        ));
+    }
+    if let Some(limit) = credentials_expire.filter(|limit| *limit < expires_at) {
+        if limit <= now {
+            return Err("the credentials have already expired: cannot presign with them".into());
+        }
+        if !clamp {
+            return Err(format!(
+                "invalid expires {secs} s: the URL would outlive the temporary credentials \
+                 that sign it (they expire in {} s, and the URL stops working then); presign \
+                 for at most that long, or set Config::presign_clamp_to_credentials(true) to \
+                 shorten it",
+                limit.saturating_sub(now)
+            ));
+        }
+        expires_at = limit;
+    }
+    Ok(PresignWindow {
+        signed_at: now,
+        expires_at,
+    })
+}
+
 /// Says which key is empty, if one is.
 fn empty_key_message(credentials: &Credentials) -> Option<String> {
     let what = match (
@@ -479,7 +661,38 @@ pub(crate) fn apply_clock_offset(now: SystemTime, offset_ms: i64) -> SystemTime 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn presign_windows_follow_the_rules() {
+        let v4 = SignatureVersion::V4;
+        let d = Duration::from_secs;
+        let w = presign_window(1000, d(3600), None, false, v4).unwrap();
+        assert_eq!((w.signed_at, w.expires_at), (1000, 4600));
+        assert!(presign_window(1000, d(0), None, false, v4)
+            .unwrap_err()
+            .contains("at least 1"));
+        assert!(presign_window(1000, Duration::from_millis(999), None, false, v4).is_err());
+        assert!(presign_window(1000, d(604_800), None, false, v4).is_ok());
+        let err = presign_window(1000, d(604_801), None, false, v4).unwrap_err();
+        assert!(err.contains("7 days"), "{err}");
+        let w = presign_window(1000, d(30 * 86_400), None, false, SignatureVersion::V1).unwrap();
+        assert_eq!(w.expires_at, 1000 + 30 * 86_400);
+        let forever = Duration::from_secs(u64::MAX);
+        assert!(presign_window(1000, forever, None, false, SignatureVersion::V1).is_err());
+        // Credentials expiring first: refused by default, clamped on request.
+        let err = presign_window(1000, d(3600), Some(2000), false, v4).unwrap_err();
+        assert!(err.contains("outlive") && err.contains("1000 s"), "{err}");
+        let w = presign_window(1000, d(3600), Some(2000), true, v4).unwrap();
+        assert_eq!(w.expires_at, 2000);
+        assert!(presign_window(1000, d(3600), Some(1000), true, v4).is_err());
+        // Credentials outliving the URL change nothing.
+        assert_eq!(
+            presign_window(1000, d(60), Some(2000), false, v4)
+                .unwrap()
+                .expires_at,
+            1060
+        );
+    }
 
     #[test]
     fn clock_offsets_saturate_and_round_trip() {

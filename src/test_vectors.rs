@@ -185,3 +185,30 @@ pub(crate) fn strings(names: &[&str]) -> Vec<String> {
 pub(crate) fn pairs(list: &[(&str, &str)]) -> Headers {
     list.iter().copied().collect()
 }
+
+/// `vectors-next.json` (the multipart, presign and V1 vectors), parsed.
+pub(crate) fn all_next() -> Value {
+    serde_json::from_str(include_str!("../tests/data/vectors-next.json"))
+        .expect("tests/data/vectors-next.json parses")
+}
+
+/// The array `name` of `vectors-public.json`.
+pub(crate) fn public_cases(name: &str) -> Vec<Value> {
+    all()[name]
+        .as_array()
+        .unwrap_or_else(|| panic!("vectors-public.json has no array {name}"))
+        .clone()
+}
+
+/// The array `name` of `vectors-next.json`.
+pub(crate) fn next_cases(name: &str) -> Vec<Value> {
+    all_next()[name]
+        .as_array()
+        .unwrap_or_else(|| panic!("vectors-next.json has no array {name}"))
+        .clone()
+}
+
+/// An ISO-8601 UTC time of a vector, e.g. `2024-03-15T08:30:00Z`.
+pub(crate) fn parse_time(s: &str) -> SystemTime {
+    parse_iso_utc(s)
+}

@@ -13,7 +13,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const EXAMPLES: [&str; 13] = [
+const EXAMPLES: [&str; 15] = [
     "quickstart",
     "put_file",
     "put_string",
@@ -27,6 +27,8 @@ const EXAMPLES: [&str; 13] = [
     "put_callback",
     "put_error_handling",
     "ossput",
+    "presign_put",
+    "append_log",
 ];
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -110,6 +112,36 @@ fn upload_examples_succeed_against_the_emulator() {
         let stdout = ok(name, &[]);
         assert!(stdout.contains("status code: 200"), "{name}: {stdout}");
     }
+}
+
+#[test]
+fn the_presign_example_uploads_through_its_url() {
+    let stdout = ok("presign_put", &[]);
+    assert!(
+        stdout.contains(
+            "curl line: curl -X PUT -H 'Content-Type: image/jpeg' -T FILE 'http://127.0.0.1:"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("uploaded through the presigned URL: HTTP 200"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stored uploads/photo.jpg: 22 bytes"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_append_example_prints_positions_and_crcs() {
+    let stdout = ok("append_log", &[]);
+    assert!(stdout.contains("next position 16, crc64 "), "{stdout}");
+    assert!(stdout.contains("reopened at position 48"), "{stdout}");
+    assert!(
+        stdout.contains("stored: 96 bytes, type Appendable, next append position 96"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -1,4 +1,6 @@
 //! Request authentication: the checks OSS makes on a V4 `Authorization` header, in order.
+//! Presigned requests (V4 and V1 query signatures) and V1 headers are checked in
+//! `presigned.rs`.
 //!
 //! The signature itself is recomputed by [`sigv4::expected_signature`] from the signer's own
 //! steps, the same code the client signs with; what this module adds is the server's policy
@@ -7,8 +9,8 @@
 use std::time::{Duration, SystemTime};
 
 use super::error::{self, ErrorReply};
-use super::sigv4;
 use super::Settings;
+use super::{presigned, sigv4};
 use crate::signer;
 use crate::Headers;
 
@@ -39,13 +41,14 @@ pub(crate) fn verify(
     now: SystemTime,
     req: &AuthInput<'_>,
 ) -> Result<(), ErrorReply> {
+    if let Some(result) = presigned::verify_query(settings, now, req) {
+        return result;
+    }
     let Some(value) = header(req.headers, "authorization") else {
         return Err(error::access_denied_anonymous());
     };
-    if value.trim_start().starts_with("OSS ") {
-        return Err(error::invalid_authorization(
-            "signature V1 is not supported by the emulator; sign with V4 (OSS4-HMAC-SHA256)",
-        ));
+    if let Some(v1) = value.trim_start().strip_prefix("OSS ") {
+        return presigned::verify_v1_header(settings, now, req, v1);
     }
     let parsed = sigv4::parse_authorization(value).ok_or_else(|| {
         error::invalid_authorization(
@@ -56,22 +59,7 @@ pub(crate) fn verify(
     if parsed.access_key_id != settings.access_key_id {
         return Err(error::invalid_access_key_id(&parsed.access_key_id));
     }
-    let token = header(req.headers, signer::HEADER_SECURITY_TOKEN);
-    match (settings.security_token.as_deref(), token) {
-        (Some(expected), Some(got)) if expected == got => {}
-        (Some(_), Some(_)) => {
-            return Err(error::invalid_security_token(
-                "The security token you provided is invalid.",
-            ))
-        }
-        (Some(_), None) => return Err(error::invalid_security_token(
-            "The AccessKey ID is temporary (STS) but the request carries no x-oss-security-token.",
-        )),
-        (None, Some(_)) => return Err(error::invalid_security_token(
-            "The request carries an x-oss-security-token but the AccessKey ID is not an STS key.",
-        )),
-        (None, None) => {}
-    }
+    check_security_token(settings, header(req.headers, signer::HEADER_SECURITY_TOKEN))?;
     if parsed.region != settings.region {
         return Err(error::signing_scope_mismatch(
             "region",
@@ -119,6 +107,35 @@ pub(crate) fn verify(
         ));
     }
     Ok(())
+}
+
+/// The security token a request carries (header or query) must be the emulator's, and one
+/// must be present exactly when the emulator's key is temporary.
+pub(crate) fn check_security_token(
+    settings: &Settings,
+    token: Option<&str>,
+) -> Result<(), ErrorReply> {
+    match (settings.security_token.as_deref(), token) {
+        (Some(expected), Some(got)) if expected == got => Ok(()),
+        (Some(_), Some(_)) => Err(error::invalid_security_token(
+            "The security token you provided is invalid.",
+        )),
+        (Some(_), None) => Err(error::invalid_security_token(
+            "The AccessKey ID is temporary (STS) but the request carries no security token.",
+        )),
+        (None, Some(_)) => Err(error::invalid_security_token(
+            "The request carries a security token but the AccessKey ID is not an STS key.",
+        )),
+        (None, None) => Ok(()),
+    }
+}
+
+/// How far a skew check allows, shared by V4 headers and V1 `Date`.
+pub(crate) fn skew(a: SystemTime, b: SystemTime) -> Duration {
+    match a.duration_since(b) {
+        Ok(ahead) => ahead,
+        Err(behind) => behind.duration(),
+    }
 }
 
 #[cfg(test)]
@@ -183,6 +200,9 @@ mod tests {
         assert_eq!(check(&s, &signed(&good, "cn-hangzhou", now), now), Ok(()));
         assert_eq!(check(&s, &Headers::new(), now), Err("AccessDenied".into()));
         let v1 = vec![("Authorization".to_string(), "OSS ak:sig".to_string())];
+        // V1 is verified too: this one has no Date.
+        assert_eq!(check(&s, &v1.into(), now), Err("AccessDenied".into()));
+        let v1 = vec![("Authorization".to_string(), "OSS no-colon".to_string())];
         assert_eq!(check(&s, &v1.into(), now), Err("InvalidArgument".into()));
         let other = Credentials::new("other", "sk");
         assert_eq!(

@@ -14,6 +14,7 @@ mod auth;
 pub mod callback;
 mod error;
 mod http;
+mod presigned;
 mod server;
 mod sigv4;
 mod store;
@@ -100,7 +101,8 @@ impl fmt::Debug for StoredObject {
 }
 
 /// One request as it arrived, so tests can assert what went on the wire. `Debug` redacts the
-/// `Authorization` and `x-oss-security-token` values.
+/// `Authorization` and `x-oss-security-token` values, and the signature and token of a
+/// presigned request's query.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordedRequest {
@@ -124,7 +126,7 @@ impl fmt::Debug for RecordedRequest {
         f.debug_struct("RecordedRequest")
             .field("method", &self.method)
             .field("path", &self.path)
-            .field("query", &self.query)
+            .field("query", &crate::presign::redact_query(&self.query))
             .field("headers", &self.headers)
             .field("body_len", &self.body_len)
             .field("status", &self.status)
@@ -144,8 +146,9 @@ impl RecordedRequest {
 ///
 /// [`Emulator::inject`] queues faults. Each request takes the oldest queued fault that applies
 /// to it: `ErrorStatus`, `GarbageBody`, `ResetAfter` and `Stall` apply to any request;
-/// `WrongCrc`, `NoCrcHeader` and `CallbackFailed` apply to PutObject requests only (and are
-/// used up by the next one even if it then fails for another reason). A fault is removed
+/// `WrongCrc`, `NoCrcHeader`, `AnswerLost` and `CallbackFailed` apply to PutObject and
+/// AppendObject requests only (and are used up by the next one even if it then fails for
+/// another reason; an append ignores `CallbackFailed`, since it takes no callback). A fault is removed
 /// after `times` requests; `times: 0` means it never applies. `ClockSkew` is not queued: it
 /// sets the server clock offset until [`Emulator::clear_faults`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -199,6 +202,12 @@ pub enum Fault {
         /// How many PutObject requests get it.
         times: u32,
     },
+    /// Store the object (PutObject) or the appended bytes (AppendObject), then close the
+    /// connection without answering: the answer is lost although the write happened.
+    AnswerLost {
+        /// How many PutObject or AppendObject requests get it.
+        times: u32,
+    },
     /// Answer with this status and a body that is not XML (nothing stored), as a proxy or a
     /// load balancer in the way might.
     GarbageBody {
@@ -218,6 +227,7 @@ impl Fault {
             | Fault::ResetAfter { times, .. }
             | Fault::Stall { times, .. }
             | Fault::CallbackFailed { times }
+            | Fault::AnswerLost { times }
             | Fault::GarbageBody { times, .. } => Some(times),
             Fault::ClockSkew { .. } => None,
         }
@@ -229,9 +239,10 @@ impl Fault {
             | Fault::GarbageBody { .. }
             | Fault::ResetAfter { .. }
             | Fault::Stall { .. } => true,
-            Fault::WrongCrc { .. } | Fault::NoCrcHeader { .. } | Fault::CallbackFailed { .. } => {
-                is_put_object
-            }
+            Fault::WrongCrc { .. }
+            | Fault::NoCrcHeader { .. }
+            | Fault::CallbackFailed { .. }
+            | Fault::AnswerLost { .. } => is_put_object,
             Fault::ClockSkew { .. } => false,
         }
     }

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 
+#[path = "append.rs"]
+mod append;
+
 use super::auth::{self, AuthInput};
 use super::callback;
 use super::error::{self, ErrorReply};
@@ -469,7 +472,10 @@ fn process(ex: &mut Exchange<'_, '_>, body: &mut BodyReader<'_, Reader<'_>>) -> 
     if let (Some(bucket), false) = (&target.bucket, target.virtual_hosted) {
         ex.host_id = format!("{bucket}.{}", ex.host_id);
     }
-    let is_put_object = head.method == "PUT" && target.bucket.is_some() && target.key.is_some();
+    // "PutObject" faults (WrongCrc, NoCrcHeader, CallbackFailed, AnswerLost) apply to appends too.
+    let is_append = head.method == "POST" && append::is_append(raw_query);
+    let is_put_object =
+        (head.method == "PUT" || is_append) && target.bucket.is_some() && target.key.is_some();
 
     let mut put_fault = None;
     match shared.take_fault(is_put_object) {
@@ -500,7 +506,8 @@ fn process(ex: &mut Exchange<'_, '_>, body: &mut BodyReader<'_, Reader<'_>>) -> 
         Some(
             fault @ (Fault::WrongCrc { .. }
             | Fault::NoCrcHeader { .. }
-            | Fault::CallbackFailed { .. }),
+            | Fault::CallbackFailed { .. }
+            | Fault::AnswerLost { .. }),
         ) => put_fault = Some(fault),
         _ => {}
     }
@@ -547,6 +554,9 @@ fn process(ex: &mut Exchange<'_, '_>, body: &mut BodyReader<'_, Reader<'_>>) -> 
                 return error::not_implemented(&format!("the ?{sub} sub-resource")).into();
             }
             put_object(ex, body, bucket, key, put_fault)
+        }
+        ("POST", Some(bucket), Some(key)) if is_append => {
+            append::append_object(ex, body, bucket, key, raw_query, put_fault)
         }
         ("PUT", Some(bucket), None) => {
             if !lock(&shared.store).has_bucket(bucket) {
@@ -781,11 +791,7 @@ fn put_object(
         .into();
     }
     let crc = crc.finalize();
-    let etag = format!(
-        "\"{}\"",
-        md5.iter().map(|b| format!("{b:02X}")).collect::<String>()
-    );
-    let content_md5 = base64::engine::general_purpose::STANDARD.encode(md5);
+    let (etag, content_md5) = super::store::etag_and_content_md5(md5);
     let size = data.len() as u64;
     let object = Object {
         data: Arc::new(data),
@@ -811,6 +817,9 @@ fn put_object(
         Ok(()) => {}
         Err(PutRefused::NoSuchBucket) => return error::no_such_bucket(bucket).into(),
         Err(PutRefused::Exists) => return error::file_already_exists().into(),
+    }
+    if matches!(fault, Some(Fault::AnswerLost { .. })) {
+        return Outcome::Drop;
     }
 
     let mut resp = Response::new(200)
@@ -891,7 +900,10 @@ fn get_object(ex: &mut Exchange<'_, '_>, bucket: &str, key: &str) -> Outcome {
             httpdate::fmt_http_date(object.last_modified),
         )
         .header("Accept-Ranges", "bytes")
-        .header("x-oss-object-type", "Normal")
+        .header(
+            append::OBJECT_TYPE,
+            object.header(append::OBJECT_TYPE).unwrap_or("Normal"),
+        )
         .header(
             "x-oss-storage-class",
             object.header("x-oss-storage-class").unwrap_or("Standard"),
@@ -900,7 +912,11 @@ fn get_object(ex: &mut Exchange<'_, '_>, bucket: &str, key: &str) -> Outcome {
         let lower = name.to_ascii_lowercase();
         if matches!(
             lower.as_str(),
-            "content-type" | "x-oss-storage-class" | "x-oss-object-acl" | "x-oss-tagging"
+            "content-type"
+                | "x-oss-storage-class"
+                | "x-oss-object-acl"
+                | "x-oss-tagging"
+                | append::OBJECT_TYPE
         ) {
             continue;
         }
@@ -909,6 +925,9 @@ fn get_object(ex: &mut Exchange<'_, '_>, bucket: &str, key: &str) -> Outcome {
     if let Some(tagging) = object.header("x-oss-tagging") {
         let count = tagging.split('&').filter(|t| !t.is_empty()).count();
         resp = resp.header("x-oss-tagging-count", count.to_string());
+    }
+    if object.header(append::OBJECT_TYPE) == Some(append::APPENDABLE) {
+        resp = resp.header("x-oss-next-append-position", object.data.len().to_string());
     }
     resp.body = Body::Shared(Arc::clone(&object.data));
     Outcome::Respond(resp)

@@ -23,6 +23,17 @@ pub(crate) struct Object {
     pub last_modified: SystemTime,
 }
 
+/// The ETag OSS gives a simple upload (`"` + uppercase hex MD5 + `"`) and the base64
+/// `Content-MD5`, from the MD5 of the data.
+pub(crate) fn etag_and_content_md5(md5: [u8; 16]) -> (String, String) {
+    use base64::Engine as _;
+    let hex: String = md5.iter().map(|b| format!("{b:02X}")).collect();
+    (
+        format!("\"{hex}\""),
+        base64::engine::general_purpose::STANDARD.encode(md5),
+    )
+}
+
 impl Object {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name)

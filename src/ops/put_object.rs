@@ -251,12 +251,7 @@ impl PutObjectRequest {
         auto_md5: bool,
     ) -> Result<(Headers, Vec<(String, String)>), OperationError> {
         let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
-        let mut h = Headers::new();
-        self.attributes.apply(&mut h).map_err(invalid)?;
-        self.write.apply(&mut h);
-        self.callback.apply(&mut h).map_err(invalid)?;
-        self.transfer.apply(&mut h).map_err(invalid)?;
-        let query = self.request.apply(&mut h).map_err(invalid)?;
+        let (mut h, query) = self.option_headers()?;
         shared::set_default(&mut h, "Content-Type", || {
             mime::content_type_for_key(&self.key).to_string()
         });
@@ -280,6 +275,41 @@ impl PutObjectRequest {
         Ok((h, query))
     }
 }
+
+impl PutObjectRequest {
+    /// Every option checked and written as headers (nothing computed), and the query.
+    fn option_headers(&self) -> Result<(Headers, Vec<(String, String)>), OperationError> {
+        let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
+        let mut h = Headers::new();
+        self.attributes.apply(&mut h).map_err(invalid)?;
+        self.write.apply(&mut h);
+        self.callback.apply(&mut h).map_err(invalid)?;
+        self.transfer.apply(&mut h).map_err(invalid)?;
+        let query = self.request.apply(&mut h).map_err(invalid)?;
+        Ok((h, query))
+    }
+}
+
+/// Presigning signs only what the caller set: no `Content-Type` guess and no automatic
+/// `Content-MD5`, so the uploader knows exactly which headers to send. The body is ignored.
+impl crate::presign::sealed::Sealed for PutObjectRequest {
+    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+        let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
+        validate::bucket_name(&self.bucket).map_err(invalid)?;
+        validate::object_key(&self.key).map_err(invalid)?;
+        let (headers, query) = self.option_headers()?;
+        Ok(crate::presign::sealed::PresignParts {
+            name: OPERATION,
+            method: "PUT",
+            bucket: self.bucket,
+            key: Some(self.key),
+            headers,
+            query,
+        })
+    }
+}
+
+impl crate::presign::Presignable for PutObjectRequest {}
 
 impl fmt::Debug for PutObjectRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

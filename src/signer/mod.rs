@@ -8,7 +8,8 @@
 //!
 //! This module holds what every signing scheme shares (the signing context, the date formats,
 //! URI escaping, header names); Signature V4 in header mode ([`sign_v4_headers`] and its steps)
-//! lives in a private submodule whose items are re-exported here, so each has one path:
+//! lives in a private submodule, V4 query signing (presigned URLs) in another and Signature V1
+//! (header and query mode) in a third; their items are re-exported here, so each has one path:
 //! `oss_blocking::signer::<item>`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,8 +18,17 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::credentials::Credentials;
 
+mod presign;
+mod v1;
 mod v4;
 
+pub use presign::{
+    presign_v4_query, presign_v4_signed_headers, MAX_PRESIGN_V4_SECS, QUERY_SIGNATURE,
+};
+pub use v1::{
+    presign_v1_query, sign_v1_headers, v1_canonical_oss_headers, v1_canonical_resource,
+    v1_signature, v1_signed_headers, v1_string_to_sign, V1_SUB_RESOURCES,
+};
 pub use v4::{
     additional_signed_headers, authorization, canonical_headers, canonical_query,
     canonical_request, canonical_uri, scope, sign_v4_headers, signature, signing_key,
@@ -306,6 +316,16 @@ pub fn escape_path(s: &str) -> String {
 /// and space `%20`).
 pub fn escape_query_component(s: &str) -> String {
     utf8_percent_encode(s, QUERY_COMPONENT_SET).to_string()
+}
+
+/// Appends `k=<v percent-encoded>` to a query, with a `&` when it is not empty.
+fn push_query_param(query: &mut String, k: &str, v: &str) {
+    if !query.is_empty() {
+        query.push('&');
+    }
+    query.push_str(k);
+    query.push('=');
+    query.push_str(&escape_query_component(v));
 }
 
 #[cfg(test)]
