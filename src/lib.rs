@@ -58,6 +58,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod headers;
+mod json;
 mod mime;
 mod ops;
 mod options;

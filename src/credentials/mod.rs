@@ -9,6 +9,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+mod env;
+
+pub use env::Environment;
+
 /// Official SDK names, read first.
 pub const ENV_ACCESS_KEY_ID: &str = "OSS_ACCESS_KEY_ID";
 /// Official SDK names, read first.
@@ -312,19 +316,40 @@ impl CredentialsProvider for StaticCredentialsProvider {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct EnvironmentVariableCredentialsProvider {
-    _private: (),
+    /// `None`: the live process environment, read at every call.
+    environment: Option<Environment>,
 }
 
 impl EnvironmentVariableCredentialsProvider {
     /// A provider reading the process environment.
     pub fn new() -> Self {
-        EnvironmentVariableCredentialsProvider { _private: () }
+        EnvironmentVariableCredentialsProvider { environment: None }
+    }
+
+    /// A provider reading these variables instead of the process's (for tests and for
+    /// the default chain).
+    ///
+    /// ```
+    /// use oss_blocking::credentials::*;
+    /// let env = Environment::empty()
+    ///     .var("ALIBABA_CLOUD_ACCESS_KEY_ID", "id")
+    ///     .var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret");
+    /// let provider = EnvironmentVariableCredentialsProvider::from_environment(env);
+    /// assert_eq!(provider.credentials().unwrap().access_key_id(), "id");
+    /// ```
+    pub fn from_environment(environment: Environment) -> Self {
+        EnvironmentVariableCredentialsProvider {
+            environment: Some(environment),
+        }
     }
 }
 
 impl CredentialsProvider for EnvironmentVariableCredentialsProvider {
     fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        credentials_from_lookup(|name| std::env::var(name).ok())
+        match &self.environment {
+            Some(env) => credentials_from_lookup(|name| env.get(name).map(str::to_string)),
+            None => credentials_from_lookup(|name| std::env::var(name).ok()),
+        }
     }
 }
 
