@@ -9,8 +9,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+mod caching;
 mod env;
 
+pub use caching::{CachingCredentialsProvider, EXPIRY_MARGIN, MAX_REFRESH_AHEAD};
 pub use env::Environment;
 
 /// Official SDK names, read first.
