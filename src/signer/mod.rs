@@ -17,7 +17,13 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::credentials::Credentials;
 
+mod rpc;
 mod v4;
+
+pub use rpc::{
+    format_iso8601, parse_iso8601, rpc_canonical_query, rpc_signature, rpc_string_to_sign,
+    RPC_SIGNATURE_METHOD, RPC_SIGNATURE_VERSION,
+};
 
 pub use v4::{
     additional_signed_headers, authorization, canonical_headers, canonical_query,
