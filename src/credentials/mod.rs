@@ -10,9 +10,13 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 mod caching;
+mod ecs;
 mod env;
+mod http;
+mod wire;
 
 pub use caching::{CachingCredentialsProvider, EXPIRY_MARGIN, MAX_REFRESH_AHEAD};
+pub use ecs::EcsRamRoleCredentialsProvider;
 pub use env::Environment;
 
 /// Official SDK names, read first.
@@ -202,6 +206,12 @@ impl CredentialsError {
             cause = e.source();
         }
         false
+    }
+
+    /// Marks this error transient (network failures of the networked providers).
+    pub(crate) fn into_transient(mut self) -> Self {
+        self.transient = true;
+        self
     }
 
     /// An error caused by another one (a failed file read, a failed STS call, ...).

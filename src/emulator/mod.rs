@@ -12,13 +12,16 @@
 
 mod auth;
 pub mod callback;
+mod ecs;
 mod error;
 mod http;
 mod server;
 mod sigv4;
+mod standin;
 mod store;
 mod tls;
 
+pub use ecs::{EcsEndpoint, EcsFault, EcsMetadataServer, EcsMetadataServerBuilder};
 pub use tls::TlsFront;
 
 use std::collections::{HashMap, VecDeque};
