@@ -295,3 +295,232 @@ fn ecs_provider_refreshes_through_its_cache_only() {
     }
     assert_eq!(metadata.requests().len(), 3, "one fetch for five calls");
 }
+
+// ---------------------------------------------------------------------------------------------
+// STS AssumeRole and AssumeRoleWithOIDC
+
+use oss::emulator::{StsFault, StsServer};
+
+const CALLER_TOKEN: &str = "CAIS+caller/token=&x";
+
+fn sts_for(emu_creds: Credentials) -> StsServer {
+    StsServer::builder()
+        .caller(Credentials::new("LTAI-caller", "caller-s3cret").with_security_token(CALLER_TOKEN))
+        .issue(emu_creds)
+        .start()
+        .unwrap()
+}
+
+fn assume(sts: &StsServer) -> StsAssumeRoleCredentialsProvider {
+    StsAssumeRoleCredentialsProvider::new(
+        sts.caller_credentials_provider(),
+        "acs:ram::123:role/uploader",
+    )
+    .environment(Environment::empty())
+    .sts_endpoint(sts.endpoint())
+}
+
+#[test]
+fn assume_role_posts_a_signed_form_and_its_credentials_upload() {
+    let (emu, creds) = oss_with_token();
+    let sts = sts_for(creds);
+    let provider = assume(&sts)
+        .role_session_name("nightly-backup")
+        .duration(Duration::from_secs(900))
+        .policy(r#"{"Version": "1", "Statement": []}"#)
+        .external_id("abcd1234");
+    let got = provider.credentials().unwrap();
+    let lifetime = got
+        .expiration()
+        .unwrap()
+        .duration_since(SystemTime::now())
+        .unwrap();
+    assert!(lifetime > Duration::from_secs(880) && lifetime <= Duration::from_secs(900));
+    let call = &sts.calls()[0];
+    assert_eq!(call.method, "POST");
+    assert!(call.query.is_empty(), "nothing in the URL");
+    for (name, value) in [
+        ("Action", "AssumeRole"),
+        ("RoleSessionName", "nightly-backup"),
+        ("DurationSeconds", "900"),
+        ("ExternalId", "abcd1234"),
+        ("SecurityToken", CALLER_TOKEN),
+        ("SignatureMethod", "HMAC-SHA1"),
+    ] {
+        assert_eq!(call.param(name), Some(value), "{name}");
+    }
+    assert!(call.param("Signature").is_some());
+    let req = &sts.requests()[0];
+    assert_eq!(
+        req.header("Content-Type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    upload(&emu, provider, "sts.txt");
+}
+
+#[test]
+fn assume_role_errors_name_the_provider_redact_secrets_and_say_if_transient() {
+    let sts = StsServer::start().unwrap();
+    // A wrong secret: STS echoes its string to sign, which holds the token (twice encoded).
+    let wrong = StsAssumeRoleCredentialsProvider::new(
+        StaticCredentialsProvider::new("sts-caller-id", "wrong-s3cret")
+            .security_token(CALLER_TOKEN),
+        "acs:ram::1:role/r",
+    )
+    .environment(Environment::empty())
+    .sts_endpoint(sts.endpoint());
+    let err = wrong.credentials().unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(
+        text.contains("InvalidSecurityToken") || text.contains("SignatureDoesNotMatch"),
+        "{text}"
+    );
+    let sts2 = StsServer::builder()
+        .caller(Credentials::new("id", "right").with_security_token(CALLER_TOKEN))
+        .start()
+        .unwrap();
+    let wrong_secret = StsAssumeRoleCredentialsProvider::new(
+        StaticCredentialsProvider::new("id", "wrong-s3cret").security_token(CALLER_TOKEN),
+        "acs:ram::1:role/r",
+    )
+    .environment(Environment::empty())
+    .sts_endpoint(sts2.endpoint());
+    let err = wrong_secret.credentials().unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(
+        text.starts_with("StsAssumeRoleCredentialsProvider: POST http://127.0.0.1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("HTTP 400: SignatureDoesNotMatch") && text.contains("<redacted>"),
+        "{text}"
+    );
+    for secret in [
+        "wrong-s3cret",
+        CALLER_TOKEN,
+        "CAIS%2Bcaller",
+        "CAIS%252Bcaller",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    assert!(!err.is_transient());
+
+    let cases: Vec<(StsFault, &str, bool)> = vec![
+        (StsFault::Status { status: 403, code: "NoPermission".into(), times: 1 }, "HTTP 403: NoPermission", false),
+        (StsFault::Status { status: 500, code: "InternalError".into(), times: 1 }, "HTTP 500: InternalError", true),
+        (StsFault::Status { status: 503, code: "ServiceUnavailable".into(), times: 1 }, "HTTP 503", true),
+        (StsFault::Body { body: r#"{"RequestId": "X"}"#.into(), times: 1 }, "no Credentials object", false),
+        (StsFault::Body { body: "<html>".into(), times: 1 }, "not JSON", false),
+        (StsFault::Body { body: r#"{"Credentials":{"AccessKeyId":"a","AccessKeySecret":"b","SecurityToken":"c"}}"#.into(), times: 1 }, "Credentials has no non-empty Expiration", false),
+        (StsFault::Body { body: r#"{"Credentials":{"AccessKeyId":"a","AccessKeySecret":"b","SecurityToken":"c","Expiration":"2020-01-01T00:00:00Z"}}"#.into(), times: 1 }, "expire within 30 s", false),
+    ];
+    for (fault, want, transient) in cases {
+        sts.inject(fault.clone());
+        let err = assume(&sts).credentials().unwrap_err();
+        assert!(err.to_string().contains(want), "{fault:?}: {err}");
+        assert_eq!(err.is_transient(), transient, "{fault:?}: {err}");
+    }
+}
+
+#[test]
+fn assume_role_duration_beyond_the_roles_maximum_is_refused_by_sts() {
+    let sts = StsServer::start().unwrap();
+    let err = assume(&sts)
+        .duration(Duration::from_secs(7200))
+        .credentials()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("InvalidParameter.DurationSeconds"),
+        "{err}"
+    );
+}
+
+#[test]
+fn assume_role_source_errors_keep_their_transience() {
+    let sts = StsServer::start().unwrap();
+    let p = StsAssumeRoleCredentialsProvider::new(
+        || Err(CredentialsError::transient("source down")),
+        "acs:ram::1:role/r",
+    )
+    .environment(Environment::empty())
+    .sts_endpoint(sts.endpoint());
+    let err = p.credentials().unwrap_err();
+    assert!(
+        err.is_transient() && err.to_string().contains("source provider"),
+        "{err}"
+    );
+    assert!(sts.calls().is_empty());
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("oss-cred-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn oidc_reads_the_token_file_at_every_fetch_and_sends_it_only_in_the_body() {
+    let (emu, creds) = oss_with_token();
+    let sts = StsServer::builder()
+        .issue(creds)
+        .oidc_token("token-B")
+        .start()
+        .unwrap();
+    let dir = temp_dir("oidc");
+    let file = dir.join("token");
+    std::fs::write(&file, "token-A").unwrap();
+    let env = Environment::empty()
+        .var("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/rrsa")
+        .var(
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+            "acs:ram::1:oidc-provider/ack",
+        )
+        .var("ALIBABA_CLOUD_OIDC_TOKEN_FILE", file.to_str().unwrap())
+        .var("ALIBABA_CLOUD_ROLE_SESSION_NAME", "pod-sess");
+    let provider = OidcRoleCredentialsProvider::from_environment(env)
+        .unwrap()
+        .sts_endpoint(sts.endpoint());
+    let err = provider.credentials().unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(
+        text.contains("AuthenticationFail.OIDCToken.Invalid") && !text.contains("token-A"),
+        "{text}"
+    );
+    std::fs::write(&file, "token-B").unwrap(); // rotated
+    provider.credentials().unwrap();
+    let calls = sts.calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].param("OIDCToken"), Some("token-B"));
+    assert_eq!(calls[1].param("RoleSessionName"), Some("pod-sess"));
+    assert!(calls[1].param("Signature").is_none() && calls[1].param("AccessKeyId").is_none());
+    for req in sts.requests() {
+        assert_eq!(req.method, "POST");
+        assert!(
+            req.query.is_empty() && !req.path.contains("token"),
+            "{req:?}"
+        );
+    }
+    upload(&emu, provider, "oidc.txt");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn oidc_missing_token_file_is_a_lasting_error_naming_the_path() {
+    let sts = StsServer::start().unwrap();
+    let dir = temp_dir("oidc-missing");
+    let missing = dir.join("no-such-token");
+    let err = OidcRoleCredentialsProvider::new(
+        "acs:ram::1:role/r",
+        "acs:ram::1:oidc-provider/p",
+        &missing,
+    )
+    .environment(Environment::empty())
+    .sts_endpoint(sts.endpoint())
+    .credentials()
+    .unwrap_err();
+    assert!(err.to_string().contains(missing.to_str().unwrap()), "{err}");
+    assert!(!err.is_transient());
+    assert!(sts.calls().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

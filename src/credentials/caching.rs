@@ -93,6 +93,8 @@ struct State {
 
 /// The caching core: shared by [`CachingCredentialsProvider`] and every networked provider.
 pub(crate) struct Cache {
+    /// The provider's name, first word of the errors made here.
+    who: &'static str,
     clock: ClockFn,
     state: Mutex<State>,
     done: Condvar,
@@ -106,8 +108,9 @@ enum Step {
 }
 
 impl Cache {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(who: &'static str) -> Self {
         Cache {
+            who,
             clock: system_clock(),
             state: Mutex::new(State::default()),
             done: Condvar::new(),
@@ -142,9 +145,10 @@ impl Cache {
                 Err(e) => return Err(e),
             }
         }
-        Err(CredentialsError::transient(
-            "the credentials refresh by another thread did not finish",
-        ))
+        Err(CredentialsError::transient(format!(
+            "{}: the credentials refresh by another thread did not finish",
+            self.who
+        )))
     }
 
     fn next_step(
@@ -163,7 +167,7 @@ impl Cache {
             let refresh_ended = waited_for.is_some_and(|g| g != state.generation);
             if let (true, Some((message, transient))) = (refresh_ended, &state.last_error) {
                 // The refresh this caller waited for failed: share its error, do not repeat it.
-                return Err(shared_error(message, *transient));
+                return Err(shared_error(self.who, message, *transient));
             }
             if state.refreshing {
                 return Ok(Step::Wait(state.generation));
@@ -206,8 +210,8 @@ impl Cache {
                     Ok(credentials)
                 } else {
                     Err(CredentialsError::new(format!(
-                        "the provider returned credentials that expire within {} s (at {}), \
-                         too late to use",
+                        "{}: got credentials that expire within {} s (at {}), too late to use",
+                        self.who,
                         EXPIRY_MARGIN.as_secs(),
                         httpdate::fmt_http_date(entry.credentials.expiration().unwrap_or(now)),
                     )))
@@ -251,8 +255,8 @@ impl Drop for RefreshGuard<'_> {
     }
 }
 
-fn shared_error(message: &str, transient: bool) -> CredentialsError {
-    let message = format!("the credentials refresh failed: {message}");
+fn shared_error(who: &str, message: &str, transient: bool) -> CredentialsError {
+    let message = format!("{who}: the refresh this call waited for failed: {message}");
     if transient {
         CredentialsError::transient(message)
     } else {
@@ -316,7 +320,7 @@ impl CachingCredentialsProvider {
     pub fn new(inner: impl CredentialsProvider + 'static) -> Self {
         CachingCredentialsProvider {
             inner: Box::new(inner),
-            cache: Cache::new(),
+            cache: Cache::new("CachingCredentialsProvider"),
         }
     }
 

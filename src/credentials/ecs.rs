@@ -79,7 +79,7 @@ impl EcsRamRoleCredentialsProvider {
             disabled: false,
             http: Http::new(TIMEOUT, TIMEOUT),
             token: Mutex::new(None),
-            cache: Cache::new(),
+            cache: Cache::new(WHO),
         }
         .environment(env)
     }

@@ -13,11 +13,13 @@ mod caching;
 mod ecs;
 mod env;
 mod http;
+mod sts;
 mod wire;
 
 pub use caching::{CachingCredentialsProvider, EXPIRY_MARGIN, MAX_REFRESH_AHEAD};
 pub use ecs::EcsRamRoleCredentialsProvider;
 pub use env::Environment;
+pub use sts::{OidcRoleCredentialsProvider, StsAssumeRoleCredentialsProvider};
 
 /// Official SDK names, read first.
 pub const ENV_ACCESS_KEY_ID: &str = "OSS_ACCESS_KEY_ID";

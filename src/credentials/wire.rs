@@ -25,7 +25,6 @@ pub(crate) fn string<'a>(map: &'a HashMap<String, JsonValue>, name: &str) -> Opt
 }
 
 /// An object field.
-#[allow(dead_code)] // used by the STS provider
 pub(crate) fn object<'a>(
     map: &'a HashMap<String, JsonValue>,
     name: &str,
@@ -66,12 +65,17 @@ pub(crate) fn credentials(
     Ok(creds)
 }
 
-/// Replaces every occurrence of each secret in `text` with `<redacted>`.
-#[allow(dead_code)] // used by the STS provider
+/// Replaces every occurrence of each secret in `text` with `<redacted>`, also in its
+/// percent-encoded and doubly percent-encoded forms (STS echoes its string to sign, where
+/// the `SecurityToken` parameter is encoded twice).
 pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_string();
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(secret, "<redacted>");
+        let once = crate::signer::escape_query_component(secret);
+        let twice = crate::signer::escape_query_component(&once);
+        for form in [twice, once, secret.to_string()] {
+            out = out.replace(&form, "<redacted>");
+        }
     }
     out
 }

@@ -19,9 +19,11 @@ mod server;
 mod sigv4;
 mod standin;
 mod store;
+mod sts;
 mod tls;
 
 pub use ecs::{EcsEndpoint, EcsFault, EcsMetadataServer, EcsMetadataServerBuilder};
+pub use sts::{StsCall, StsFault, StsServer, StsServerBuilder};
 pub use tls::TlsFront;
 
 use std::collections::{HashMap, VecDeque};
