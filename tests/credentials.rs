@@ -9,6 +9,8 @@ use oss::credentials::*;
 use oss::emulator::{EcsEndpoint, EcsFault, EcsMetadataServer, Emulator};
 use oss_blocking as oss;
 
+mod common;
+
 const TOKEN: &str = "sts-standin-security-token";
 
 /// An OSS emulator that requires a security token, and its credentials.
@@ -523,4 +525,403 @@ fn oidc_missing_token_file_is_a_lasting_error_naming_the_path() {
     assert!(!err.is_transient());
     assert!(sts.calls().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials URI, process, CLI and INI profiles, the default chain
+
+fn http_reply(status: &str, body: &str) -> &'static [u8] {
+    let text = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    Box::leak(text.into_bytes().into_boxed_slice())
+}
+
+fn creds_json(c: &Credentials, code: Option<&str>) -> String {
+    let exp = oss::signer::format_iso8601(SystemTime::now() + Duration::from_secs(3600));
+    let code = code
+        .map(|c| format!("\"Code\":\"{c}\","))
+        .unwrap_or_default();
+    format!(
+        r#"{{{code}"AccessKeyId":"{}","AccessKeySecret":"{}","SecurityToken":"{}","Expiration":"{exp}"}}"#,
+        c.access_key_id(),
+        c.access_key_secret(),
+        c.security_token().unwrap_or_default()
+    )
+}
+
+#[test]
+fn uri_provider_answers_statuses_and_upload() {
+    let (emu, creds) = oss_with_token();
+    let ok = common::RawServer::start(http_reply("200 OK", &creds_json(&creds, None)), 2);
+    let uri = format!("{}/creds?role=a&secret=x", ok.endpoint);
+    let provider = UriCredentialsProvider::from_environment(
+        Environment::empty().var("ALIBABA_CLOUD_CREDENTIALS_URI", &uri),
+    )
+    .unwrap();
+    upload(&emu, provider, "uri.txt");
+    let cases = [
+        (
+            http_reply("500 Internal Server Error", ""),
+            "HTTP 500",
+            true,
+        ),
+        (http_reply("403 Forbidden", ""), "HTTP 403", false),
+        (http_reply("200 OK", "nope"), "not JSON", false),
+        (
+            http_reply("200 OK", &creds_json(&creds, Some("Failed"))),
+            "not \"Success\"",
+            false,
+        ),
+    ];
+    for (reply, want, transient) in cases {
+        let server = common::RawServer::start(reply, 1);
+        let err = UriCredentialsProvider::new(format!("{}/creds?token=hidden", server.endpoint))
+            .credentials()
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("UriCredentialsProvider: GET http://127.0.0.1:")
+                && text.contains(want),
+            "{text}"
+        );
+        assert!(
+            !text.contains("hidden") && !text.contains(creds.access_key_secret()),
+            "{text}"
+        );
+        assert_eq!(err.is_transient(), transient, "{text}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn process_provider_credentials_upload() {
+    let (emu, creds) = oss_with_token();
+    let json = creds_json(&creds, None);
+    upload(
+        &emu,
+        ProcessCredentialsProvider::new(format!("printf '%s' '{json}'")),
+        "process.txt",
+    );
+}
+
+struct Home {
+    dir: std::path::PathBuf,
+}
+
+impl Home {
+    fn new(name: &str) -> Home {
+        Home {
+            dir: temp_dir(name),
+        }
+    }
+    fn write(&self, rel: &str, text: &str) -> std::path::PathBuf {
+        let path = self.dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+    fn env(&self) -> Environment {
+        Environment::empty().home(&self.dir)
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn cli_profile_every_mode_against_the_stand_ins() {
+    let (emu, creds) = oss_with_token();
+    let sts = StsServer::builder()
+        .caller(Credentials::new("LTAI-caller", "caller-s3cret"))
+        .issue(creds.clone())
+        .oidc_token("rrsa-token")
+        .start()
+        .unwrap();
+    let metadata = EcsMetadataServer::builder()
+        .credentials(creds.clone())
+        .start()
+        .unwrap();
+    let home = Home::new("cli");
+    let token_file = home.write("token", "rrsa-token");
+    let config = format!(
+        r#"{{"current": "ak", "profiles": [
+        {{"name": "ak", "mode": "AK", "access_key_id": "{id}", "access_key_secret": "{secret}"}},
+        {{"name": "sts", "mode": "StsToken", "access_key_id": "{id}", "access_key_secret": "{secret}", "sts_token": "{TOKEN}"}},
+        {{"name": "caller", "mode": "AK", "access_key_id": "LTAI-caller", "access_key_secret": "caller-s3cret"}},
+        {{"name": "role", "mode": "RamRoleArn", "access_key_id": "LTAI-caller", "access_key_secret": "caller-s3cret",
+          "ram_role_arn": "acs:ram::1:role/r", "ram_session_name": "cli-sess", "expired_seconds": 900, "sts_region": "cn-hangzhou"}},
+        {{"name": "chained", "mode": "ChainableRamRoleArn", "source_profile": "caller", "ram_role_arn": "acs:ram::1:role/r"}},
+        {{"name": "loop", "mode": "ChainableRamRoleArn", "source_profile": "loop", "ram_role_arn": "acs:ram::1:role/r"}},
+        {{"name": "ecs", "mode": "EcsRamRole", "ram_role_name": "EcsRamRoleOss"}},
+        {{"name": "oidc", "mode": "OIDC", "ram_role_arn": "acs:ram::1:role/r", "oidc_provider_arn": "acs:ram::1:oidc-provider/p",
+          "oidc_token_file": "{file}", "role_session_name": "pod"}},
+        {{"name": "external", "mode": "External", "process_command": "cat {json_file}"}},
+        {{"name": "sso", "mode": "CloudSSO"}}]}}"#,
+        id = creds.access_key_id(),
+        secret = creds.access_key_secret(),
+        file = token_file.display(),
+        json_file = home
+            .write("helper.json", &creds_json(&creds, None))
+            .display(),
+    );
+    home.write(".aliyun/config.json", &config);
+    let cli = |profile: Option<&str>, env: Environment| {
+        let p = CliProfileCredentialsProvider::from_environment(env)
+            .sts_endpoint(sts.endpoint())
+            .ecs_metadata_endpoint(metadata.endpoint());
+        match profile {
+            Some(name) => p.profile(name),
+            None => p,
+        }
+    };
+    // "current" unless ALIBABA_CLOUD_PROFILE or the option says otherwise.
+    assert_eq!(
+        cli(None, home.env())
+            .credentials()
+            .unwrap()
+            .security_token(),
+        None
+    );
+    let by_env = cli(None, home.env().var("ALIBABA_CLOUD_PROFILE", "sts"))
+        .credentials()
+        .unwrap();
+    assert_eq!(by_env.security_token(), Some(TOKEN));
+    for name in ["sts", "role", "chained", "ecs", "oidc", "external"] {
+        let provider = cli(Some(name), home.env().var("ALIBABA_CLOUD_PROFILE", "ak"));
+        assert_eq!(
+            provider.credentials().unwrap().security_token(),
+            Some(TOKEN),
+            "{name}"
+        );
+        upload(&emu, provider, &format!("cli-{name}.txt"));
+    }
+    let role_call = sts
+        .calls()
+        .into_iter()
+        .find(|c| c.param("RoleSessionName") == Some("cli-sess"))
+        .unwrap();
+    assert_eq!(role_call.param("DurationSeconds"), Some("900"));
+    for (name, want) in [
+        ("loop", "deeper than"),
+        ("sso", "\"CloudSSO\" is not supported"),
+        ("nobody", "no profile named \"nobody\""),
+    ] {
+        let err = cli(Some(name), home.env())
+            .credentials()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(want) && err.contains("config.json"),
+            "{name}: {err}"
+        );
+    }
+    let err = CliProfileCredentialsProvider::from_environment(
+        Environment::empty().home(home.dir.join("nowhere")),
+    )
+    .credentials()
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("nowhere/.aliyun/config.json") && !err.is_transient(),
+        "{err}"
+    );
+}
+
+#[test]
+fn ini_profile_types_default_file_names_and_errors() {
+    let (emu, creds) = oss_with_token();
+    let sts = StsServer::builder()
+        .caller(Credentials::new("LTAI-caller", "caller-s3cret"))
+        .issue(creds.clone())
+        .start()
+        .unwrap();
+    let metadata = EcsMetadataServer::builder()
+        .credentials(creds.clone())
+        .start()
+        .unwrap();
+    let home = Home::new("ini");
+    let token_file = home.write("token", "rrsa");
+    let ini = format!(
+        "[default]\ntype = access_key\naccess_key_id = {id}\naccess_key_secret = {secret}\n\n\
+         [ecs]\ntype = ecs_ram_role\nrole_name = EcsRamRoleOss\n\n\
+         [role]\ntype = ram_role_arn   # assume a role\naccess_key_id = LTAI-caller\naccess_key_secret = caller-s3cret\nrole_arn = acs:ram::1:role/r\nrole_session_name = ini-sess\n\n\
+         [oidc]\ntype = oidc_role_arn\nrole_arn = acs:ram::1:role/r\noidc_provider_arn = acs:ram::1:oidc-provider/p\noidc_token_file_path = {file}\n\n\
+         [rsa]\ntype = rsa_key_pair\n",
+        id = creds.access_key_id(),
+        secret = creds.access_key_secret(),
+        file = token_file.display()
+    );
+    // Go's name first: it is read when credentials.ini is absent.
+    home.write(".alibabacloud/credentials", &ini);
+    let ini_provider = |env: Environment| {
+        ProfileCredentialsProvider::from_environment(env)
+            .sts_endpoint(sts.endpoint())
+            .ecs_metadata_endpoint(metadata.endpoint())
+    };
+    let plain = ini_provider(home.env()).credentials().unwrap();
+    assert_eq!(
+        (plain.access_key_id(), plain.security_token()),
+        (creds.access_key_id(), None)
+    );
+    for name in ["ecs", "role", "oidc"] {
+        let p = ini_provider(home.env().var("ALIBABA_CLOUD_PROFILE", name));
+        assert_eq!(
+            p.credentials().unwrap().security_token(),
+            Some(TOKEN),
+            "{name}"
+        );
+        upload(&emu, p, &format!("ini-{name}.txt"));
+    }
+    let err = ini_provider(home.env())
+        .profile("rsa")
+        .credentials()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("rsa_key_pair") && err.contains(".alibabacloud/credentials:"),
+        "{err}"
+    );
+    // Python's name wins when both exist, and the error says which file was read.
+    home.write(
+        ".alibabacloud/credentials.ini",
+        "[default]\ntype = access_key\naccess_key_id = x\n",
+    );
+    let err = ini_provider(home.env())
+        .credentials()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("credentials.ini: [default]: no access_key_secret value"),
+        "{err}"
+    );
+    let explicit = home.write(
+        "elsewhere.ini",
+        "[p]\ntype = access_key\naccess_key_id = e\naccess_key_secret = s\n",
+    );
+    let env = home
+        .env()
+        .var("ALIBABA_CLOUD_CREDENTIALS_FILE", explicit.to_str().unwrap())
+        .var("ALIBABA_CLOUD_PROFILE", "p");
+    assert_eq!(
+        ini_provider(env).credentials().unwrap().access_key_id(),
+        "e"
+    );
+}
+
+#[test]
+fn default_chain_order_with_stand_ins_never_leaving_loopback() {
+    let (emu, creds) = oss_with_token();
+    let sts = StsServer::builder().issue(creds.clone()).start().unwrap();
+    let metadata = EcsMetadataServer::builder()
+        .credentials(creds.clone())
+        .start()
+        .unwrap();
+    let home = Home::new("chain");
+    let token_file = home.write("token", "rrsa");
+    let chain = |env: Environment| {
+        DefaultCredentialsChain::with_environment(env)
+            .sts_endpoint(sts.endpoint())
+            .ecs_metadata_endpoint(metadata.endpoint())
+    };
+    // Nothing configured but ECS (stand-in): ECS wins, after the others said why not.
+    let c = chain(home.env());
+    assert_eq!(c.credentials().unwrap().security_token(), Some(TOKEN));
+    upload(&emu, c, "chain-ecs.txt");
+    // The INI profile comes before ECS, the CLI profile before the INI profile.
+    home.write(
+        ".alibabacloud/credentials",
+        "[default]\ntype = access_key\naccess_key_id = ini\naccess_key_secret = s\n",
+    );
+    assert_eq!(
+        chain(home.env()).credentials().unwrap().access_key_id(),
+        "ini"
+    );
+    home.write(".aliyun/config.json", r#"{"current":"a","profiles":[{"name":"a","mode":"AK","access_key_id":"cli","access_key_secret":"s"}]}"#);
+    assert_eq!(
+        chain(home.env()).credentials().unwrap().access_key_id(),
+        "cli"
+    );
+    let no_cli = home.env().var("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true");
+    assert_eq!(chain(no_cli).credentials().unwrap().access_key_id(), "ini");
+    // OIDC (all three variables) before the profiles; the environment before everything.
+    let oidc = home
+        .env()
+        .var("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/r")
+        .var(
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+            "acs:ram::1:oidc-provider/p",
+        )
+        .var(
+            "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+            token_file.to_str().unwrap(),
+        );
+    assert_eq!(
+        chain(oidc.clone()).credentials().unwrap().security_token(),
+        Some(TOKEN)
+    );
+    assert_eq!(sts.calls().len(), 1);
+    let keys = oidc
+        .var("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id")
+        .var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "s");
+    assert_eq!(
+        chain(keys.clone()).credentials().unwrap().access_key_id(),
+        "env-id"
+    );
+    let oss_keys = keys
+        .var("OSS_ACCESS_KEY_ID", "oss-id")
+        .var("OSS_ACCESS_KEY_SECRET", "s");
+    assert_eq!(
+        chain(oss_keys).credentials().unwrap().access_key_id(),
+        "oss-id"
+    );
+}
+
+#[test]
+fn default_chain_error_lists_every_reason_on_one_line() {
+    let home = Home::new("chain-empty");
+    let env = home
+        .env()
+        .var("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
+    let chain = DefaultCredentialsChain::with_environment(env);
+    let err = chain.credentials().unwrap_err();
+    let text = err.to_string();
+    assert!(!text.contains('\n'), "{text}");
+    for part in [
+        "[environment] no credentials in the environment",
+        "[cli_profile] CliProfileCredentialsProvider: cannot read",
+        ".aliyun/config.json",
+        "[profile] ProfileCredentialsProvider: cannot read",
+        ".alibabacloud/credentials",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    assert!(!err.is_transient());
+    assert!(!text.contains("ecs_ram_role"));
+}
+
+#[test]
+fn a_token_refreshed_mid_way_is_used_by_the_next_request() {
+    // Two credentials in turn from one provider: each upload signs with the one current then.
+    let (emu, creds) = oss_with_token();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counter = std::sync::Arc::clone(&calls);
+    let provider = move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(creds.clone())
+    };
+    let client = oss::Client::new(emu.config().credentials_provider(provider));
+    for i in 0..3 {
+        client
+            .put_object(oss::PutObjectRequest::new(emu.bucket(), format!("k{i}")).body("x"))
+            .unwrap();
+    }
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "asked at every request"
+    );
 }

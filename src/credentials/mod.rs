@@ -10,16 +10,22 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 mod caching;
+mod chain;
 mod ecs;
 mod env;
 mod http;
+mod profile;
 mod sts;
+mod uri;
 mod wire;
 
 pub use caching::{CachingCredentialsProvider, EXPIRY_MARGIN, MAX_REFRESH_AHEAD};
+pub use chain::DefaultCredentialsChain;
 pub use ecs::EcsRamRoleCredentialsProvider;
 pub use env::Environment;
+pub use profile::{CliProfileCredentialsProvider, ProfileCredentialsProvider};
 pub use sts::{OidcRoleCredentialsProvider, StsAssumeRoleCredentialsProvider};
+pub use uri::{ProcessCredentialsProvider, UriCredentialsProvider};
 
 /// Official SDK names, read first.
 pub const ENV_ACCESS_KEY_ID: &str = "OSS_ACCESS_KEY_ID";
@@ -341,7 +347,7 @@ impl EnvironmentVariableCredentialsProvider {
     }
 
     /// A provider reading these variables instead of the process's (for tests and for
-    /// the default chain).
+    /// [`DefaultCredentialsChain::with_environment`]).
     ///
     /// ```
     /// use oss_blocking::credentials::*;
