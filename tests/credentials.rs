@@ -925,3 +925,66 @@ fn a_token_refreshed_mid_way_is_used_by_the_next_request() {
         "asked at every request"
     );
 }
+
+#[test]
+fn no_provider_or_stand_in_shows_a_secret_in_debug() {
+    const SECRET: &str = "dEbUg-Secret-Value-123";
+    const TOKEN2: &str = "dEbUg-Token-Value-456";
+    let issued = Credentials::new("STS.id", SECRET).with_security_token(TOKEN2);
+    let sts = StsServer::builder()
+        .caller(Credentials::new("c", SECRET).with_security_token(TOKEN2))
+        .issue(issued.clone())
+        .oidc_token(TOKEN2)
+        .start()
+        .unwrap();
+    let metadata = EcsMetadataServer::builder()
+        .credentials(issued.clone())
+        .start()
+        .unwrap();
+    let ecs_provider = ecs(&metadata);
+    ecs_provider.credentials().unwrap();
+    let role = StsAssumeRoleCredentialsProvider::new(
+        sts.caller_credentials_provider(),
+        "acs:ram::1:role/r",
+    )
+    .environment(Environment::empty())
+    .sts_endpoint(sts.endpoint());
+    role.credentials().unwrap();
+    let env = Environment::empty()
+        .var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .var("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN2);
+    let texts = [
+        format!("{ecs_provider:?}"),
+        format!("{role:?}"),
+        format!("{:?}", sts.calls()),
+        format!("{sts:?} {metadata:?}"),
+        format!("{:?}", StsServer::builder().oidc_token(TOKEN2)),
+        format!(
+            "{:?}",
+            EcsMetadataServer::builder().credentials(issued.clone())
+        ),
+        format!(
+            "{:?}",
+            DefaultCredentialsChain::with_environment(
+                env.clone()
+                    .var("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+            )
+        ),
+        format!(
+            "{:?}",
+            EnvironmentVariableCredentialsProvider::from_environment(env.clone())
+        ),
+        format!("{env:?}"),
+        format!(
+            "{:?}",
+            UriCredentialsProvider::new(format!("http://127.0.0.1:1/c?token={TOKEN2}"))
+        ),
+        format!(
+            "{:?}",
+            CachingCredentialsProvider::new(StaticCredentialsProvider::new("id", SECRET))
+        ),
+    ];
+    for text in texts {
+        assert!(!text.contains(SECRET) && !text.contains(TOKEN2), "{text}");
+    }
+}

@@ -78,7 +78,12 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    /// An empty `role_arn` is taken from `ALIBABA_CLOUD_ROLE_ARN`.
     fn new(role_arn: String, env: &Environment) -> Self {
+        let role_arn = match (role_arn.trim().is_empty(), env.get(ENV_ROLE_ARN)) {
+            (true, Some(from_env)) => from_env.to_string(),
+            _ => role_arn,
+        };
         Session {
             role_arn,
             session_name: env.get(ENV_ROLE_SESSION_NAME).map(str::to_string),
@@ -285,7 +290,8 @@ pub struct StsAssumeRoleCredentialsProvider {
 const ASSUME_ROLE: &str = "StsAssumeRoleCredentialsProvider";
 
 impl StsAssumeRoleCredentialsProvider {
-    /// Assumes `role_arn` with `source`'s credentials, reading the process environment now.
+    /// Assumes `role_arn` (empty: `ALIBABA_CLOUD_ROLE_ARN`) with `source`'s credentials,
+    /// reading the process environment now.
     pub fn new(source: impl CredentialsProvider + 'static, role_arn: impl Into<String>) -> Self {
         StsAssumeRoleCredentialsProvider {
             source: Box::new(source),
@@ -777,6 +783,19 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains(&format!("{ENV_ROLE_ARN} unset")));
+    }
+
+    #[test]
+    fn an_empty_role_arn_comes_from_the_environment() {
+        let env = Environment::empty().var(ENV_ROLE_ARN, "acs:ram::1:role/env");
+        assert_eq!(
+            Session::new(String::new(), &env).role_arn,
+            "acs:ram::1:role/env"
+        );
+        assert_eq!(
+            Session::new("acs:ram::1:role/opt".into(), &env).role_arn,
+            "acs:ram::1:role/opt"
+        );
     }
 
     #[test]
