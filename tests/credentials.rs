@@ -77,6 +77,12 @@ fn ecs_token_first_then_role_list_then_credentials_with_one_token() {
             ),
         ]
     );
+    let get = &metadata.requests()[1];
+    let token = get.header("X-aliyun-ecs-metadata-token").unwrap();
+    assert!(
+        !format!("{get:?}").contains(token),
+        "the metadata token is redacted in Debug"
+    );
     let put = &metadata.requests()[0];
     assert_eq!(
         put.header("X-aliyun-ecs-metadata-token-ttl-seconds"),
