@@ -994,3 +994,35 @@ fn no_provider_or_stand_in_shows_a_secret_in_debug() {
         assert!(!text.contains(SECRET) && !text.contains(TOKEN2), "{text}");
     }
 }
+
+#[test]
+fn sts_over_https_verifies_the_certificate_with_the_given_ca() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls");
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let sts = StsServer::start().unwrap();
+    let front = oss::emulator::TlsFront::start_for(
+        sts.addr(),
+        &read("server.pem"),
+        &read("server-key.pem"),
+    )
+    .unwrap();
+    let provider = || {
+        StsAssumeRoleCredentialsProvider::new(
+            sts.caller_credentials_provider(),
+            "acs:ram::1:role/r",
+        )
+        .environment(Environment::empty())
+        .sts_endpoint(front.endpoint())
+    };
+    let err = provider().credentials().unwrap_err();
+    assert!(
+        !err.is_transient(),
+        "an unknown CA is not worth retrying: {err}"
+    );
+    assert!(err.to_string().contains("https://127.0.0.1:"), "{err}");
+    let cause = std::error::Error::source(&err).unwrap().to_string();
+    assert!(cause.contains("certificate"), "the cause says why: {cause}");
+    assert!(sts.calls().is_empty());
+    provider().tls_ca_pem(read("ca.pem")).credentials().unwrap();
+    assert_eq!(sts.calls().len(), 1);
+}

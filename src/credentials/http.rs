@@ -19,12 +19,33 @@ pub(crate) struct Reply {
 pub(crate) struct Http {
     agent: ureq::Agent,
     setup_error: Option<String>,
+    connect: Duration,
+    read: Duration,
+    ca_pem: Vec<Vec<u8>>,
 }
 
 impl Http {
     pub(crate) fn new(connect: Duration, read: Duration) -> Self {
-        let (agent, setup_error) = crate::transport::credentials_agent(&[], connect, read);
-        Http { agent, setup_error }
+        Self::with_ca(connect, read, Vec::new())
+    }
+
+    fn with_ca(connect: Duration, read: Duration, ca_pem: Vec<Vec<u8>>) -> Self {
+        let (agent, setup_error) = crate::transport::credentials_agent(&ca_pem, connect, read);
+        Http {
+            agent,
+            setup_error,
+            connect,
+            read,
+            ca_pem,
+        }
+    }
+
+    /// The same agent trusting only these CA certificates (PEM) instead of the built-in roots;
+    /// repeatable, as `Config::tls_ca_pem`.
+    pub(crate) fn add_ca_pem(self, pem: Vec<u8>) -> Self {
+        let mut ca_pem = self.ca_pem;
+        ca_pem.push(pem);
+        Self::with_ca(self.connect, self.read, ca_pem)
     }
 
     /// Sends one request. `who` (the provider) and `what` (e.g. `GET http://host/path`, with no
@@ -80,9 +101,39 @@ fn bad_url(who: &str, what: &str) -> CredentialsError {
 fn network_error(who: &str, what: &str, e: ureq::Error) -> CredentialsError {
     match e {
         ureq::Error::BadUri(_) | ureq::Error::Http(_) => bad_url(who, what),
+        // A certificate that does not verify will not verify on the next try either.
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => {
+            CredentialsError::new(format!("{who}: {what}: TLS: {e}"))
+        }
         ureq::Error::Io(io) => {
-            CredentialsError::with_source(format!("{who}: {what}: network error"), io)
-                .into_transient()
+            use std::io::ErrorKind::*;
+            // A failed TLS handshake (unknown CA, bad certificate) also arrives as an I/O
+            // error, of kind InvalidData: only the network kinds are worth another try.
+            let transient = matches!(
+                io.kind(),
+                TimedOut
+                    | ConnectionRefused
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | NotConnected
+                    | BrokenPipe
+                    | UnexpectedEof
+                    | Interrupted
+                    | AddrNotAvailable
+                    | HostUnreachable
+                    | NetworkUnreachable
+            );
+            let why = if transient {
+                "network error"
+            } else {
+                "TLS or protocol error"
+            };
+            let err = CredentialsError::with_source(format!("{who}: {what}: {why}"), io);
+            if transient {
+                err.into_transient()
+            } else {
+                err
+            }
         }
         // The other kinds carry no URL or secret in their text (timeouts, DNS, TLS, protocol).
         other => CredentialsError::transient(format!("{who}: {what}: {other}")),

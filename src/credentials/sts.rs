@@ -353,6 +353,14 @@ impl StsAssumeRoleCredentialsProvider {
         self
     }
 
+    /// Trust only these CA certificates (PEM; repeatable) for the STS endpoint instead of the
+    /// built-in roots, as [`crate::Config::tls_ca_pem`] does for OSS; certificates are always
+    /// verified.
+    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.http = self.http.add_ca_pem(pem.into());
+        self
+    }
+
     fn validate(&self) -> Result<(), CredentialsError> {
         self.session.validate(ASSUME_ROLE)?;
         if let Some(id) = &self.external_id {
@@ -548,6 +556,14 @@ impl OidcRoleCredentialsProvider {
     /// Use the VPC endpoint `sts-vpc.<region>.aliyuncs.com`.
     pub fn enable_vpc(mut self, vpc: bool) -> Self {
         self.session.endpoint.vpc = vpc;
+        self
+    }
+
+    /// Trust only these CA certificates (PEM; repeatable) for the STS endpoint instead of the
+    /// built-in roots, as [`crate::Config::tls_ca_pem`] does for OSS; certificates are always
+    /// verified.
+    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.http = self.http.add_ca_pem(pem.into());
         self
     }
 

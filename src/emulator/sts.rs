@@ -449,6 +449,11 @@ impl StsServer {
         self.server.endpoint()
     }
 
+    /// The listening address, for [`super::TlsFront::start_for`] (STS over HTTPS).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr()
+    }
+
     /// A provider of the one caller key `AssumeRole` accepts.
     pub fn caller_credentials_provider(&self) -> StaticCredentialsProvider {
         let c = &self.state.config.caller;
