@@ -303,6 +303,22 @@ mod tests {
         assert!(!text.contains("topsecret") && !text.contains("tok3n"));
     }
 
+    /// Two refreshes share one metadata token (the official libraries PUT once per GET).
+    #[cfg(feature = "emulator")]
+    #[test]
+    fn the_metadata_token_is_kept_across_refreshes() {
+        let server = crate::emulator::EcsMetadataServer::builder()
+            .require_token(true)
+            .start()
+            .unwrap();
+        let p = EcsRamRoleCredentialsProvider::from_environment(Environment::empty())
+            .endpoint(server.endpoint());
+        p.fetch().unwrap();
+        p.fetch().unwrap();
+        let methods: Vec<String> = server.requests().iter().map(|r| r.method.clone()).collect();
+        assert_eq!(methods, ["PUT", "GET", "GET", "GET", "GET"]);
+    }
+
     #[test]
     fn disabled_by_the_environment_sends_nothing() {
         let env = Environment::empty().var(ENV_ECS_METADATA_DISABLED, "true");

@@ -9,6 +9,10 @@
 //!
 //! It is plain `std`: one accept thread and one thread per connection (at most
 //! [`MAX_CONNECTIONS`]), no async runtime. Objects live in memory, so keep test bodies small.
+//!
+//! For the credentials providers there are local stand-ins of the ECS metadata service
+//! ([`EcsMetadataServer`]) and of STS ([`StsServer`]); the credentials they issue carry a
+//! security token that an emulator built with [`EmulatorBuilder::security_token`] accepts.
 
 mod auth;
 pub mod callback;
