@@ -73,6 +73,48 @@ mod tests {
         assert!(parse(&big).unwrap_err().contains("longer"));
     }
 
+    /// Mutated credentials answers and random bytes: an error value, never a panic.
+    #[test]
+    fn arbitrary_text_never_panics() {
+        let seed = r#"{"Code":"Success","AccessKeyId":"STS.a","Expiration":"2099-03-15T14:30:00Z","n":-1.5e3,"u":"\ud83d\ude00\u00e9","a":[true,false,null,{}]}"#;
+        let alphabet = b"{}[]\",:\\u0123456789abcdefeE+-.tfnrl \n\x01\xff";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..20_000u32 {
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..(next() % 6) {
+                let at = (next() as usize) % bytes.len().max(1);
+                let with = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 => bytes[at] = with,
+                    1 => bytes.insert(at, with),
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+            }
+            if round % 4 == 0 {
+                bytes.truncate((next() as usize) % (bytes.len() + 1));
+            }
+            let _ = parse(&String::from_utf8_lossy(&bytes));
+        }
+        for lone in [
+            r#""\ud800""#,
+            r#""\udc00x""#,
+            r#""\u12""#,
+            "-",
+            "1e999999",
+            "\"\\",
+        ] {
+            let _ = parse(lone);
+        }
+    }
+
     #[test]
     fn objects_only_where_an_object_is_wanted() {
         assert!(parse_object("{\"a\":1}").unwrap().contains_key("a"));
