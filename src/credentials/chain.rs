@@ -33,7 +33,9 @@ const WHO: &str = "DefaultCredentialsChain";
 /// it first; when it then fails with a lasting error (not configured any more, a 4xx) the chain
 /// forgets it and makes a fresh pass, and when it fails transiently (network, 5xx) that error
 /// is returned, to be retried. The error of a failed pass lists every provider's reason on
-/// one line. Variables and the home directory are read when the chain is built.
+/// one line, and is transient when one of them was (off ECS, the metadata service's 1 s
+/// connect timeout is; set `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true` there). Variables and
+/// the home directory are read when the chain is built.
 ///
 /// ```
 /// use oss_blocking::credentials::*;

@@ -257,6 +257,7 @@ impl CliProfileCredentialsProvider {
         }
         let path = self.file()?;
         let text = read_file(CLI, &path)?;
+        log::debug!("{CLI}: reading {}", path.display());
         let bad = |why: String| CredentialsError::new(format!("{CLI}: {}: {why}", path.display()));
         let root = crate::json::parse_object(&text).map_err(|e| bad(format!("the file is {e}")))?;
         let profiles = match root.get("profiles") {
@@ -530,6 +531,7 @@ impl ProfileCredentialsProvider {
     fn build(&self) -> Result<Inner, CredentialsError> {
         let path = self.file()?;
         let text = read_file(INI, &path)?;
+        log::debug!("{INI}: reading {}", path.display());
         let name = self
             .profile
             .clone()
