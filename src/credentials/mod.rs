@@ -4,6 +4,15 @@
 //! operation, so a provider that rotates keys (STS tokens, a file re-read on change) is
 //! honoured without rebuilding the client. The secret and the token never appear in
 //! `Debug` output.
+//!
+//! For programs on Alibaba Cloud: [`DefaultCredentialsChain`] (the official order),
+//! [`EcsRamRoleCredentialsProvider`] (instance RAM role), [`StsAssumeRoleCredentialsProvider`],
+//! [`OidcRoleCredentialsProvider`] (ACK RRSA), [`CliProfileCredentialsProvider`]
+//! (`~/.aliyun/config.json`), [`ProfileCredentialsProvider`] (`~/.alibabacloud/credentials`),
+//! [`UriCredentialsProvider`], [`ProcessCredentialsProvider`] and [`CachingCredentialsProvider`].
+//! They read variables and the home directory when built, from an [`Environment`] that tests
+//! inject. Their errors name the provider and what it tried; network failures and 5xx answers
+//! are [transient](CredentialsError::is_transient), which the upload pipeline retries.
 
 use std::fmt;
 use std::sync::Arc;
