@@ -30,9 +30,10 @@ pub(crate) const DEFAULT_DURATION: Duration = Duration::from_secs(3600);
 pub(crate) const MIN_DURATION: Duration = Duration::from_secs(900);
 /// The longest session any role allows (`MaxSessionDuration` ≤ 12 h).
 pub(crate) const MAX_DURATION: Duration = Duration::from_secs(43_200);
-/// STS timeouts (the credentials libraries': connect 5 s, read 10 s).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// STS timeouts: those of an OSS request (issue 12), connect 10 s and read 20 s; the
+/// credentials libraries use 5 s and 10 s.
+const CONNECT_TIMEOUT: Duration = crate::DEFAULT_CONNECT_TIMEOUT;
+const READ_TIMEOUT: Duration = crate::DEFAULT_READWRITE_TIMEOUT;
 
 /// Where STS is: the option, else region/VPC (option or environment), else the global host.
 #[derive(Clone, Debug, Default)]
@@ -258,8 +259,9 @@ fn sts_error_detail(body: &str) -> String {
 /// `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED`, else `sts.aliyuncs.com`. The session name is the
 /// option, else `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else `oss-blocking-<unix seconds>`; the
 /// duration defaults to 3600 s and must be 900..=43200 s. The answer must hold `Credentials`
-/// with all four fields. Results are cached like [`super::CachingCredentialsProvider`].
-/// Error texts never contain the source secret or token, even when STS echoes them.
+/// with all four fields. Timeouts are an OSS request's (connect 10 s, read 20 s). Results
+/// are cached like [`super::CachingCredentialsProvider`]. Error texts never contain the
+/// source secret or token, even when STS echoes them.
 ///
 /// ```
 /// use oss_blocking::credentials::*;
