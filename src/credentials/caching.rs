@@ -550,7 +550,7 @@ mod tests {
         let p = Arc::new(CachingCredentialsProvider::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);
             // Long enough that the other threads arrive during the fetch.
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(300));
             Ok(Credentials::new("id", "secret")
                 .with_expiration(SystemTime::now() + Duration::from_secs(3600)))
         }));
@@ -576,7 +576,7 @@ mod tests {
         let gate = Arc::new(std::sync::Barrier::new(8));
         let p = Arc::new(CachingCredentialsProvider::new(move || {
             counter.fetch_add(1, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(300));
             Err(CredentialsError::new("HTTP 403 NoPermission"))
         }));
         let threads: Vec<_> = (0..8)
