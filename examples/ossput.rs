@@ -34,6 +34,9 @@ Options:
   --meta KEY=VALUE        user metadata, x-oss-meta-KEY (repeatable)
   --sse ALGORITHM         server-side encryption: AES256, KMS or SM4
   --no-overwrite          fail instead of replacing an existing object
+  --credentials SOURCE    env (the default: keys in the environment, else the emulator) or
+                          chain (the default credentials chain: environment, OIDC, CLI
+                          profile, INI profile, ECS RAM role, credentials URI; needs OSS_REGION)
   -h, --help              show this help
 
 Credentials: OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET, with OSS_REGION (and optionally
@@ -51,6 +54,8 @@ struct Args {
     meta: Vec<(String, String)>,
     sse: Option<oss::ServerSideEncryption>,
     no_overwrite: bool,
+    /// `--credentials chain`: real OSS with the default credentials chain.
+    chain: bool,
     files: Vec<PathBuf>,
     bucket: String,
     prefix: String,
@@ -91,6 +96,11 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
                 parsed.sse = Some(value("--sse")?.parse().map_err(|e| format!("--sse: {e}"))?)
             }
             "--no-overwrite" => parsed.no_overwrite = true,
+            "--credentials" => match value("--credentials")?.as_str() {
+                "env" => parsed.chain = false,
+                "chain" => parsed.chain = true,
+                other => return Err(format!("--credentials: {other:?} is not env or chain")),
+            },
             "--" => positional.extend(it.by_ref()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             _ => positional.push(arg),
@@ -222,6 +232,26 @@ struct Row {
     crc64: String,
 }
 
+/// Real OSS with the default credentials chain (`--credentials chain`): the region from
+/// `OSS_REGION`, the endpoint from `OSS_ENDPOINT` if set.
+fn chain_target(bucket: &str) -> Result<common::Target, String> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let region = var("OSS_REGION")
+        .ok_or("--credentials chain: set OSS_REGION (e.g. cn-hangzhou) to upload to real OSS")?;
+    let mut cfg = oss::Config::load_default()
+        .credentials_provider(oss::credentials::DefaultCredentialsChain::new())
+        .region(region);
+    if let Some(endpoint) = var("OSS_ENDPOINT") {
+        cfg = cfg.endpoint(endpoint);
+    }
+    println!("uploading to real OSS with the default credentials chain, bucket {bucket}");
+    Ok(common::Target {
+        client: oss::Client::new(cfg),
+        bucket: bucket.to_string(),
+        emulator: None,
+    })
+}
+
 fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1).collect()) {
         Ok(Some(args)) => args,
@@ -236,7 +266,12 @@ fn main() -> ExitCode {
     };
     // The bucket is the URL's: on real OSS no OSS_BUCKET is needed; the emulator is started
     // with it.
-    let target = match common::target_for_bucket(&args.bucket) {
+    let target = if args.chain {
+        chain_target(&args.bucket)
+    } else {
+        common::target_for_bucket(&args.bucket)
+    };
+    let target = match target {
         Ok(t) => t,
         Err(message) => {
             eprintln!("ossput: {message}");

@@ -174,99 +174,27 @@ impl JsonValue {
     }
 }
 
-/// Parses a flat JSON object (`{"k": "v", "n": true}`); nested objects and arrays are not
-/// part of either callback header and are refused.
+/// Parses a flat JSON object (`{"k": "v", "n": true}`), its fields sorted by name; nested
+/// objects and arrays are not part of either callback header and are refused.
 pub(crate) fn parse_flat_json_object(text: &str) -> Result<Vec<(String, JsonValue)>, String> {
-    let mut p = JsonParser {
-        chars: text.chars().peekable(),
-    };
-    p.skip_ws();
-    p.expect('{')?;
-    let mut out = Vec::new();
-    p.skip_ws();
-    if p.chars.peek() == Some(&'}') {
-        p.chars.next();
-    } else {
-        loop {
-            p.skip_ws();
-            let key = p.string()?;
-            p.skip_ws();
-            p.expect(':')?;
-            p.skip_ws();
-            let value = match p.chars.peek() {
-                Some('"') => JsonValue::String(p.string()?),
-                Some(c) if c.is_ascii_alphanumeric() || *c == '-' => {
-                    let mut lit = String::new();
-                    while let Some(c) = p
-                        .chars
-                        .next_if(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'))
-                    {
-                        lit.push(c);
-                    }
-                    JsonValue::Literal(lit)
-                }
-                _ => return Err("expected a string, number or true/false value".to_string()),
-            };
-            out.push((key, value));
-            p.skip_ws();
-            match p.chars.next() {
-                Some(',') => continue,
-                Some('}') => break,
-                _ => return Err("expected ',' or '}'".to_string()),
+    let map = crate::json::parse_object(text)?;
+    let mut out = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let value = match value {
+            tinyjson::JsonValue::String(s) => JsonValue::String(s),
+            tinyjson::JsonValue::Number(n) => JsonValue::Literal(n.to_string()),
+            tinyjson::JsonValue::Boolean(b) => JsonValue::Literal(b.to_string()),
+            tinyjson::JsonValue::Null => JsonValue::Literal("null".to_string()),
+            _ => {
+                return Err(format!(
+                    "field {key:?}: expected a string, number or true/false value"
+                ))
             }
-        }
+        };
+        out.push((key, value));
     }
-    p.skip_ws();
-    if p.chars.next().is_some() {
-        return Err("text after the closing '}'".to_string());
-    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
-}
-
-struct JsonParser<'a> {
-    chars: std::iter::Peekable<std::str::Chars<'a>>,
-}
-
-impl JsonParser<'_> {
-    fn skip_ws(&mut self) {
-        while self.chars.next_if(|c| c.is_whitespace()).is_some() {}
-    }
-
-    fn expect(&mut self, want: char) -> Result<(), String> {
-        match self.chars.next() {
-            Some(c) if c == want => Ok(()),
-            _ => Err(format!("expected '{want}'")),
-        }
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        self.expect('"')?;
-        let mut out = String::new();
-        loop {
-            match self.chars.next() {
-                None => return Err("unterminated string".to_string()),
-                Some('"') => return Ok(out),
-                Some('\\') => match self.chars.next() {
-                    Some('"') => out.push('"'),
-                    Some('\\') => out.push('\\'),
-                    Some('/') => out.push('/'),
-                    Some('n') => out.push('\n'),
-                    Some('r') => out.push('\r'),
-                    Some('t') => out.push('\t'),
-                    Some('b') => out.push('\u{8}'),
-                    Some('f') => out.push('\u{c}'),
-                    Some('u') => {
-                        let hex: String = (0..4).filter_map(|_| self.chars.next()).collect();
-                        let code = u32::from_str_radix(&hex, 16)
-                            .map_err(|_| "bad \\u escape".to_string())?;
-                        out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
-                    }
-                    _ => return Err("bad escape".to_string()),
-                },
-                Some(c) => out.push(c),
-            }
-        }
-    }
 }
 
 fn decode_header_json(name: &str, value: &str) -> Result<Vec<(String, JsonValue)>, String> {

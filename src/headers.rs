@@ -5,14 +5,19 @@
 
 use std::fmt;
 
-/// Header names whose values are secrets: `Debug` shows `<redacted>` instead.
-const SECRET_HEADERS: [&str; 2] = ["authorization", "x-oss-security-token"];
+/// Header names whose values are secrets: `Debug` shows `<redacted>` instead. The last is the
+/// ECS instance metadata token (credentials providers and their stand-in).
+const SECRET_HEADERS: [&str; 3] = [
+    "authorization",
+    "x-oss-security-token",
+    "x-aliyun-ecs-metadata-token",
+];
 
 /// HTTP headers in the order they were added, names compared case-insensitively.
 ///
 /// [`Headers::set`] replaces every header of that name, so a name set this way appears once;
-/// [`Headers::append`] adds another value. `Debug` hides the values of `Authorization` and
-/// `x-oss-security-token`.
+/// [`Headers::append`] adds another value. `Debug` hides the values of `Authorization`,
+/// `x-oss-security-token` and `X-aliyun-ecs-metadata-token`.
 ///
 /// ```
 /// use oss_blocking::Headers;

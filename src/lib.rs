@@ -59,6 +59,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod headers;
+mod json;
 mod mime;
 mod ops;
 mod options;

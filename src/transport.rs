@@ -98,11 +98,19 @@ pub(crate) fn send(
 /// The TLS settings: the built-in Mozilla roots, or only the user's CAs; verification off only
 /// when asked for. The error names the field.
 fn tls_config(config: &Config) -> (ureq::tls::TlsConfig, Option<String>) {
+    tls_config_parts(&config.tls_ca_pem, config.insecure_skip_verify)
+}
+
+/// [`tls_config`] from its two settings, shared with the credentials providers' agent.
+fn tls_config_parts(
+    tls_ca_pem: &[Vec<u8>],
+    insecure_skip_verify: bool,
+) -> (ureq::tls::TlsConfig, Option<String>) {
     let mut builder = ureq::tls::TlsConfig::builder();
     let mut error = None;
-    if !config.tls_ca_pem.is_empty() {
+    if !tls_ca_pem.is_empty() {
         let mut certs = Vec::new();
-        for pem in &config.tls_ca_pem {
+        for pem in tls_ca_pem {
             let before = certs.len();
             for item in ureq::tls::parse_pem(pem) {
                 match item {
@@ -124,10 +132,38 @@ fn tls_config(config: &Config) -> (ureq::tls::TlsConfig, Option<String>) {
         }
         builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
     }
-    if config.insecure_skip_verify {
+    if insecure_skip_verify {
         builder = builder.disable_verification(true);
     }
     (builder.build(), error)
+}
+
+/// The small agent of the networked credentials providers: the crate's TLS stack with the
+/// given CA certificates (none: the built-in roots; verification always on), no proxy, no
+/// redirects, and the provider's short timeouts. The error names the field.
+pub(crate) fn credentials_agent(
+    tls_ca_pem: &[Vec<u8>],
+    connect: std::time::Duration,
+    read: std::time::Duration,
+) -> (ureq::Agent, Option<String>) {
+    let (tls, error) = tls_config_parts(tls_ca_pem, false);
+    let config = ureq::Agent::config_builder()
+        .tls_config(tls)
+        .proxy(None)
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_connect(Some(connect))
+        .timeout_recv_response(Some(read))
+        .timeout_recv_body(Some(read))
+        .timeout_per_write(Some(read))
+        .user_agent(ureq::config::AutoHeaderValue::Provided(
+            std::sync::Arc::new(format!(
+                "oss-blocking/{} credentials",
+                env!("CARGO_PKG_VERSION")
+            )),
+        ))
+        .build();
+    (config.into(), error)
 }
 
 /// The proxy: the configured URL, the environment's when asked for, else none. The message

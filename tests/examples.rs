@@ -335,3 +335,48 @@ fn an_example_with_credentials_needs_oss_bucket_and_says_so() {
     );
     assert!(emu.object(emu.bucket(), "exampleobject.txt").is_some());
 }
+
+#[test]
+fn ossput_credentials_chain_takes_a_cli_profile_from_the_given_home() {
+    let emu = oss_blocking::emulator::Emulator::start().unwrap();
+    let home = std::env::temp_dir().join(format!("ossput-chain-test-{}", std::process::id()));
+    std::fs::create_dir_all(home.join(".aliyun")).unwrap();
+    let profile = format!(
+        r#"{{"current":"emu","profiles":[{{"name":"emu","mode":"AK","access_key_id":"{}","access_key_secret":"{}"}}]}}"#,
+        emu.access_key_id(),
+        oss_blocking::emulator::DEFAULT_ACCESS_KEY_SECRET
+    );
+    std::fs::write(home.join(".aliyun/config.json"), profile).unwrap();
+    let file = home.join("chain.txt");
+    std::fs::write(&file, "via the chain").unwrap();
+    let destination = format!("oss://{}/", emu.bucket());
+    let env = vec![
+        ("HOME", home.to_str().unwrap().to_string()),
+        // Never the real metadata address from a test.
+        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true".to_string()),
+        ("OSS_REGION", emu.region().to_string()),
+        ("OSS_ENDPOINT", emu.endpoint()),
+    ];
+    let args = [
+        "--credentials",
+        "chain",
+        file.to_str().unwrap(),
+        &destination,
+    ];
+    let out = run_with_env("ossput", &args, &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("default credentials chain"), "{stdout}");
+    assert_eq!(
+        emu.object(emu.bucket(), "chain.txt").unwrap().data,
+        b"via the chain"
+    );
+    let out = run_with_env("ossput", &["--credentials", "vault", "f", "oss://b/"], &env);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&home).unwrap();
+}

@@ -9,17 +9,26 @@
 //!
 //! It is plain `std`: one accept thread and one thread per connection (at most
 //! [`MAX_CONNECTIONS`]), no async runtime. Objects live in memory, so keep test bodies small.
+//!
+//! For the credentials providers there are local stand-ins of the ECS metadata service
+//! ([`EcsMetadataServer`]) and of STS ([`StsServer`]); the credentials they issue carry a
+//! security token that an emulator built with [`EmulatorBuilder::security_token`] accepts.
 
 mod auth;
 pub mod callback;
+mod ecs;
 mod error;
 mod http;
 mod presigned;
 mod server;
 mod sigv4;
+mod standin;
 mod store;
+mod sts;
 mod tls;
 
+pub use ecs::{EcsEndpoint, EcsFault, EcsMetadataServer, EcsMetadataServerBuilder};
+pub use sts::{StsCall, StsFault, StsServer, StsServerBuilder};
 pub use tls::TlsFront;
 
 use std::collections::{HashMap, VecDeque};

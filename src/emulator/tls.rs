@@ -54,6 +54,15 @@ impl TlsFront {
     /// private key (PEM, PKCS#8, SEC1 or PKCS#1), relaying to `emulator`. Bad PEM or a key
     /// that does not match gives an `InvalidInput` error.
     pub fn start(emulator: &Emulator, cert_chain_pem: &[u8], key_pem: &[u8]) -> io::Result<Self> {
+        Self::start_for(emulator.addr(), cert_chain_pem, key_pem)
+    }
+
+    /// As [`TlsFront::start`], relaying to any local server, e.g. [`super::StsServer::addr`].
+    pub fn start_for(
+        backend: std::net::SocketAddr,
+        cert_chain_pem: &[u8],
+        key_pem: &[u8],
+    ) -> io::Result<Self> {
         let invalid = |what: &str, e: &dyn fmt::Display| {
             io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}"))
         };
@@ -72,7 +81,6 @@ impl TlsFront {
         let config = Arc::new(config);
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
-        let backend = emulator.addr();
         let stop = Arc::new(AtomicBool::new(false));
         let accept_stop = Arc::clone(&stop);
         let accept = thread::Builder::new()

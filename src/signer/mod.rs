@@ -19,11 +19,16 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use crate::credentials::Credentials;
 
 mod presign;
+mod rpc;
 mod v1;
 mod v4;
 
 pub use presign::{
     presign_v4_query, presign_v4_signed_headers, MAX_PRESIGN_V4_SECS, QUERY_SIGNATURE,
+};
+pub use rpc::{
+    format_iso8601, parse_iso8601, rpc_canonical_query, rpc_signature, rpc_string_to_sign,
+    RPC_SIGNATURE_METHOD, RPC_SIGNATURE_VERSION,
 };
 pub use v1::{
     presign_v1_query, sign_v1_headers, v1_canonical_oss_headers, v1_canonical_resource,

@@ -4,10 +4,37 @@
 //! operation, so a provider that rotates keys (STS tokens, a file re-read on change) is
 //! honoured without rebuilding the client. The secret and the token never appear in
 //! `Debug` output.
+//!
+//! For programs on Alibaba Cloud: [`DefaultCredentialsChain`] (the official order),
+//! [`EcsRamRoleCredentialsProvider`] (instance RAM role), [`StsAssumeRoleCredentialsProvider`],
+//! [`OidcRoleCredentialsProvider`] (ACK RRSA), [`CliProfileCredentialsProvider`]
+//! (`~/.aliyun/config.json`), [`ProfileCredentialsProvider`] (`~/.alibabacloud/credentials`),
+//! [`UriCredentialsProvider`], [`ProcessCredentialsProvider`] and [`CachingCredentialsProvider`].
+//! They read variables and the home directory when built, from an [`Environment`] that tests
+//! inject. Their errors name the provider and what it tried; network failures and 5xx answers
+//! are [transient](CredentialsError::is_transient), which the upload pipeline retries.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
+
+mod caching;
+mod chain;
+mod ecs;
+mod env;
+mod http;
+mod profile;
+mod sts;
+mod uri;
+mod wire;
+
+pub use caching::{CachingCredentialsProvider, EXPIRY_MARGIN, MAX_REFRESH_AHEAD};
+pub use chain::DefaultCredentialsChain;
+pub use ecs::EcsRamRoleCredentialsProvider;
+pub use env::Environment;
+pub use profile::{CliProfileCredentialsProvider, ProfileCredentialsProvider};
+pub use sts::{OidcRoleCredentialsProvider, StsAssumeRoleCredentialsProvider};
+pub use uri::{ProcessCredentialsProvider, UriCredentialsProvider};
 
 /// Official SDK names, read first.
 pub const ENV_ACCESS_KEY_ID: &str = "OSS_ACCESS_KEY_ID";
@@ -198,6 +225,12 @@ impl CredentialsError {
         false
     }
 
+    /// Marks this error transient (network failures of the networked providers).
+    pub(crate) fn into_transient(mut self) -> Self {
+        self.transient = true;
+        self
+    }
+
     /// An error caused by another one (a failed file read, a failed STS call, ...).
     pub fn with_source(
         message: impl Into<String>,
@@ -312,19 +345,40 @@ impl CredentialsProvider for StaticCredentialsProvider {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct EnvironmentVariableCredentialsProvider {
-    _private: (),
+    /// `None`: the live process environment, read at every call.
+    environment: Option<Environment>,
 }
 
 impl EnvironmentVariableCredentialsProvider {
     /// A provider reading the process environment.
     pub fn new() -> Self {
-        EnvironmentVariableCredentialsProvider { _private: () }
+        EnvironmentVariableCredentialsProvider { environment: None }
+    }
+
+    /// A provider reading these variables instead of the process's (for tests and for
+    /// [`DefaultCredentialsChain::with_environment`]).
+    ///
+    /// ```
+    /// use oss_blocking::credentials::*;
+    /// let env = Environment::empty()
+    ///     .var("ALIBABA_CLOUD_ACCESS_KEY_ID", "id")
+    ///     .var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret");
+    /// let provider = EnvironmentVariableCredentialsProvider::from_environment(env);
+    /// assert_eq!(provider.credentials().unwrap().access_key_id(), "id");
+    /// ```
+    pub fn from_environment(environment: Environment) -> Self {
+        EnvironmentVariableCredentialsProvider {
+            environment: Some(environment),
+        }
     }
 }
 
 impl CredentialsProvider for EnvironmentVariableCredentialsProvider {
     fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        credentials_from_lookup(|name| std::env::var(name).ok())
+        match &self.environment {
+            Some(env) => credentials_from_lookup(|name| env.get(name).map(str::to_string)),
+            None => credentials_from_lookup(|name| std::env::var(name).ok()),
+        }
     }
 }
 
