@@ -479,9 +479,7 @@ mod tests {
     /// `sts_refresh_frequency`: 5 calls, 5 requests); here every lifetime costs one request.
     #[test]
     fn five_calls_cost_one_fetch_for_every_lifetime_of_the_vector() {
-        let vectors: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/data/vectors-credentials.json"))
-                .unwrap();
+        let vectors: serde_json::Value = crate::test_vectors::all_next();
         let cases = vectors["sts_refresh_frequency"].as_array().unwrap();
         assert_eq!(cases.len(), 4);
         for case in cases {

@@ -622,9 +622,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn vectors(section: &str) -> Vec<Value> {
-        let all: Value =
-            serde_json::from_str(include_str!("../../tests/data/vectors-credentials.json"))
-                .unwrap();
+        let all: Value = crate::test_vectors::all_next();
         all[section].as_array().unwrap().clone()
     }
 

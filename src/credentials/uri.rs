@@ -260,9 +260,7 @@ mod tests {
 
     #[test]
     fn uri_vectors_and_the_code_rule() {
-        let all: Value =
-            serde_json::from_str(include_str!("../../tests/data/vectors-credentials.json"))
-                .unwrap();
+        let all: Value = crate::test_vectors::all_next();
         for case in all["credentials_uri"].as_array().unwrap() {
             let body = case["response_body"].as_str().unwrap();
             // uri-ok is accepted; uri-no-code, refused by Python, is accepted here (Go's rule).

@@ -121,9 +121,7 @@ mod tests {
     use serde_json::Value;
 
     fn vectors() -> Vec<Value> {
-        let all: Value =
-            serde_json::from_str(include_str!("../../tests/data/vectors-credentials.json"))
-                .unwrap();
+        let all: Value = crate::test_vectors::all_next();
         all["sts_assume_role"].as_array().unwrap().clone()
     }
 
