@@ -79,6 +79,19 @@ pub use config::{
 pub use error::{ErrorKind, OperationError, ServiceError, BAD_ERROR_RESPONSE};
 pub use headers::Headers;
 pub use mime::{content_type_for_key, DEFAULT_CONTENT_TYPE};
+pub use ops::multipart::abort::{AbortMultipartUploadRequest, AbortMultipartUploadResult};
+pub use ops::multipart::complete::{
+    CompleteMultipartUploadRequest, CompleteMultipartUploadResult, CompletedPart,
+};
+pub use ops::multipart::initiate::{InitiateMultipartUploadRequest, InitiateMultipartUploadResult};
+pub use ops::multipart::list_parts::{ListPartsRequest, ListPartsResult, ListedPart};
+pub use ops::multipart::list_uploads::{
+    ListMultipartUploadsRequest, ListMultipartUploadsResult, MultipartUpload,
+};
+pub use ops::multipart::upload_part::{UploadPartRequest, UploadPartResult};
+pub use ops::multipart::{
+    MAX_LIST_PAGE, MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_NUMBER, MIN_PART_SIZE,
+};
 pub use ops::put_object::{PutObjectRequest, PutObjectResult};
 pub use ops::shared::{MAX_TRAFFIC_LIMIT, MIN_TRAFFIC_LIMIT};
 pub use options::{

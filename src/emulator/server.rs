@@ -22,6 +22,9 @@ use super::error::{self, ErrorReply};
 use super::http::{self, Body, BodyReader, HeadError, RequestHead, Response};
 use super::store::{Object, PutRefused};
 use super::{lock, Fault, RecordedRequest, Shared};
+
+#[path = "multipart.rs"]
+pub(crate) mod multipart;
 use crate::Headers;
 
 /// How often a blocked read wakes up to check for shutdown.
@@ -470,7 +473,10 @@ fn process(ex: &mut Exchange<'_, '_>, body: &mut BodyReader<'_, Reader<'_>>) -> 
     if let (Some(bucket), false) = (&target.bucket, target.virtual_hosted) {
         ex.host_id = format!("{bucket}.{}", ex.host_id);
     }
-    let is_put_object = head.method == "PUT" && target.bucket.is_some() && target.key.is_some();
+    let is_put_object = head.method == "PUT"
+        && target.bucket.is_some()
+        && target.key.is_some()
+        && !multipart::is_multipart(raw_query);
 
     let mut put_fault = None;
     match shared.take_fault(is_put_object) {
@@ -523,6 +529,9 @@ fn process(ex: &mut Exchange<'_, '_>, body: &mut BodyReader<'_, Reader<'_>>) -> 
     );
     if let Err(e) = auth {
         return e.into();
+    }
+    if let Some(outcome) = multipart::dispatch(ex, body, &target, raw_query) {
+        return outcome;
     }
 
     match (
@@ -757,6 +766,7 @@ fn put_object(
     let mut crc = CRC64.digest();
     let mut md5 = Md5::new();
     let mut buf = vec![0u8; IO_BUFFER];
+    let mut received = 0u64;
     loop {
         let n = match body.read(&mut buf) {
             Ok(0) => break,
@@ -766,13 +776,16 @@ fn put_object(
             }
             Err(_) => return Outcome::Drop,
         };
-        if (data.len() as u64).saturating_add(n as u64) > max {
+        if received.saturating_add(n as u64) > max {
             return error::entity_too_large(max).into();
         }
         let chunk = buf.get(..n).unwrap_or_default();
         crc.update(chunk);
         md5.update(chunk);
-        data.extend_from_slice(chunk);
+        received = received.saturating_add(n as u64);
+        if !shared.settings.length_only {
+            data.extend_from_slice(chunk);
+        }
     }
     let md5: [u8; 16] = md5.finalize().into();
     if expected_md5.is_some_and(|e| e != md5) {
@@ -787,8 +800,9 @@ fn put_object(
         md5.iter().map(|b| format!("{b:02X}")).collect::<String>()
     );
     let content_md5 = base64::engine::general_purpose::STANDARD.encode(md5);
-    let size = data.len() as u64;
+    let size = received;
     let object = Object {
+        size,
         data: Arc::new(data),
         headers: head
             .headers
@@ -877,6 +891,9 @@ fn get_object(ex: &mut Exchange<'_, '_>, bucket: &str, key: &str) -> Outcome {
         return error::no_such_key(key).into();
     };
     drop(store);
+    if object.data.len() as u64 != object.size {
+        return error::not_implemented("reading an object stored in length-only mode").into();
+    }
     let mut resp = Response::new(200)
         .header(
             "Content-Type",

@@ -2,5 +2,6 @@
 //! options to headers and query parameters, its success check and the parsing of its answer;
 //! everything else (signing, sending, retries) is the pipeline's.
 
+pub(crate) mod multipart;
 pub(crate) mod put_object;
 pub(crate) mod shared;
