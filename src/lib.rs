@@ -67,6 +67,7 @@ pub mod signer;
 #[cfg(test)]
 mod test_vectors;
 mod transport;
+mod uploader;
 mod validate;
 
 pub use body::{Body, ProgressFn, PROGRESS_MAX_CHUNK};
@@ -97,4 +98,7 @@ pub use ops::shared::{MAX_TRAFFIC_LIMIT, MIN_TRAFFIC_LIMIT};
 pub use options::{
     ObjectAcl, ParseOptionError, ServerSideEncryption, StorageClass, Tagging, MAX_METADATA_BYTES,
     MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, METADATA_PREFIX,
+};
+pub use uploader::{
+    UploadResult, Uploader, DEFAULT_UPLOAD_PARALLEL, DEFAULT_UPLOAD_PART_SIZE, MAX_UPLOAD_PARALLEL,
 };

@@ -127,9 +127,9 @@ pub struct CompleteMultipartUploadRequest {
     upload_id: String,
     parts: Vec<CompletedPart>,
     complete_all: bool,
-    write: WriteOptions,
-    callback: CallbackOptions,
-    request: RequestOptions,
+    pub(crate) write: WriteOptions,
+    pub(crate) callback: CallbackOptions,
+    pub(crate) request: RequestOptions,
 }
 
 impl CompleteMultipartUploadRequest {

@@ -96,8 +96,8 @@ pub struct UploadPartRequest {
     upload_id: String,
     part_number: u32,
     body: Body,
-    transfer: TransferOptions,
-    request: RequestOptions,
+    pub(crate) transfer: TransferOptions,
+    pub(crate) request: RequestOptions,
     progress: Option<Box<ProgressFn>>,
 }
 
@@ -134,6 +134,11 @@ impl UploadPartRequest {
     /// Called as the part's bytes go out, as [`crate::PutObjectRequest::progress_fn`].
     pub fn progress_fn(mut self, f: impl FnMut(u64, u64, Option<u64>) + Send + 'static) -> Self {
         self.progress = Some(Box::new(f));
+        self
+    }
+
+    pub(crate) fn progress_box(mut self, f: Box<ProgressFn>) -> Self {
+        self.progress = Some(f);
         self
     }
 
@@ -194,6 +199,9 @@ pub struct UploadPartResult {
     pub hash_crc64: Option<u64>,
     /// All response headers.
     pub headers: Headers,
+    /// Bytes sent and their CRC-64, computed while sending.
+    pub(crate) sent: u64,
+    pub(crate) sent_crc64: u64,
 }
 
 impl UploadPartResult {
@@ -206,6 +214,8 @@ impl UploadPartResult {
             etag: get("ETag").unwrap_or_default(),
             content_md5: get("Content-MD5"),
             hash_crc64: mp::hash_crc64(&response.headers),
+            sent: response.stats.sent,
+            sent_crc64: response.stats.crc64,
             headers: response.headers,
         }
     }
