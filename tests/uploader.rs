@@ -475,3 +475,43 @@ fn bad_input_names_the_field_or_path_and_sends_nothing() {
     assert!(err.to_string().contains("content_md5"), "{err}");
     assert_eq!(emu.request_count(), 0);
 }
+
+#[test]
+fn threads_sharing_a_client_reuse_its_connections() {
+    let (emu, client) = setup();
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let client = &client;
+            let bucket = emu.bucket();
+            scope.spawn(move || {
+                for i in 0..50 {
+                    client
+                        .put_object(
+                            oss::PutObjectRequest::new(bucket, format!("{t}/{i}")).body("x"),
+                        )
+                        .unwrap();
+                }
+            });
+        }
+    });
+    // ureq's default pool (3 idle per host) opened 17 for 2000 puts.
+    assert!(
+        emu.connections_accepted() <= 8,
+        "{}",
+        emu.connections_accepted()
+    );
+    let data = pattern(16 * KIB100 as usize);
+    let file = TempFile::with("conns", &data);
+    let (emu, client) = setup();
+    client
+        .uploader()
+        .part_size(KIB100)
+        .parallel(8)
+        .upload_file(oss::PutObjectRequest::new(emu.bucket(), "o"), &file.0)
+        .unwrap();
+    assert!(
+        emu.connections_accepted() <= 8,
+        "{}",
+        emu.connections_accepted()
+    );
+}

@@ -747,6 +747,17 @@ impl Emulator {
         }
     }
 
+    /// TCP connections accepted since start: with a client that reuses its connections this
+    /// stays at the number of threads that used it at once.
+    ///
+    /// ```
+    /// let emu = oss_blocking::emulator::Emulator::start().unwrap();
+    /// assert_eq!(emu.connections_accepted(), 0);
+    /// ```
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.next_connection.load(Ordering::Relaxed)
+    }
+
     /// Multipart uploads initiated and neither completed nor aborted.
     ///
     /// ```
