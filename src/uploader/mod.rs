@@ -12,7 +12,9 @@
 //! `content_md5` names the MD5 of one request's body, so it is refused for an upload that
 //! goes in parts (the whole object's CRC-64 is checked instead).
 
+mod checkpoint;
 mod engine;
+mod resume;
 
 use std::fs::File;
 use std::io::Read;
@@ -39,6 +41,18 @@ pub const DEFAULT_UPLOAD_PART_SIZE: u64 = 6 * 1024 * 1024;
 pub const DEFAULT_UPLOAD_PARALLEL: usize = 3;
 /// The most parts in flight one upload may have.
 pub const MAX_UPLOAD_PARALLEL: usize = 100;
+
+/// Where a multipart upload starts: fresh, or resumed with parts already on OSS.
+struct Start<'a> {
+    upload_id: Option<String>,
+    kept: Vec<DonePart>,
+    /// Called with the new upload id right after Initiate.
+    on_init: &'a dyn Fn(&str),
+    /// Called after each part reaches OSS.
+    on_done: &'a (dyn Fn(&DonePart) + Sync),
+    /// What the uploader did besides uploading, for the result or the error.
+    notes: Vec<String>,
+}
 
 /// The name errors of the uploader's own checks carry (bad part size, bad path, ...).
 const UPLOADER: &str = "Uploader";
@@ -120,6 +134,9 @@ pub struct UploadResult {
     pub headers: Headers,
     /// With a callback: the callback server's answer.
     pub callback_result: Option<String>,
+    /// What the uploader did besides uploading, e.g. "resumed upload X: 3 parts already on
+    /// OSS" or "the checkpoint was stale; its upload X was aborted".
+    pub notes: Vec<String>,
 }
 
 impl UploadResult {
@@ -134,6 +151,7 @@ impl UploadResult {
             parts: 1,
             headers: r.headers,
             callback_result: r.callback_result,
+            notes: Vec::new(),
         }
     }
 
@@ -148,6 +166,7 @@ impl UploadResult {
             parts,
             headers: r.headers,
             callback_result: r.callback_result,
+            notes: Vec::new(),
         }
     }
 }
@@ -241,8 +260,17 @@ impl Uploader {
         let part_size = grown_part_size(size, self.part_size)?;
         let mut parts = request.into_parts();
         check_no_md5(&parts.transfer)?;
-        let file = Arc::new(file);
         let progress = Progress::new(parts.progress_take(), Some(size));
+        if let Some(dir) = &self.checkpoint_dir {
+            let target = resume::Target {
+                path,
+                file,
+                size,
+                part_size,
+            };
+            return self.upload_resumable(&parts, target, dir, progress);
+        }
+        let file = Arc::new(file);
         let source = FileSource {
             file,
             path: path.to_path_buf(),
@@ -251,7 +279,7 @@ impl Uploader {
             skip: Vec::new(),
             next: 1,
         };
-        let leave = self.leave_parts_on_error || self.checkpoint_dir.is_some();
+        let leave = self.leave_parts_on_error;
         self.multipart(&parts, Mutex::new(source), progress, leave)
     }
 
@@ -338,10 +366,36 @@ impl Uploader {
         progress: Arc<Progress>,
         leave: bool,
     ) -> Result<UploadResult, OperationError> {
-        let init = self
-            .client
-            .initiate_multipart_upload(initiate_request(parts))?;
-        let upload_id = init.upload_id;
+        let start = Start {
+            upload_id: None,
+            kept: Vec::new(),
+            on_init: &|_| {},
+            on_done: &|_| {},
+            notes: Vec::new(),
+        };
+        self.multipart_from(parts, source, progress, leave, start)
+    }
+
+    /// [`Uploader::multipart`] from a given start: an upload id and parts already on OSS
+    /// (a resume), and hooks for the checkpoint.
+    fn multipart_from<S: PartSource>(
+        &self,
+        parts: &PutObjectParts,
+        source: Mutex<S>,
+        progress: Arc<Progress>,
+        leave: bool,
+        start: Start<'_>,
+    ) -> Result<UploadResult, OperationError> {
+        let upload_id = match start.upload_id {
+            Some(id) => id,
+            None => {
+                let init = self
+                    .client
+                    .initiate_multipart_upload(initiate_request(parts))?;
+                (start.on_init)(&init.upload_id);
+                init.upload_id
+            }
+        };
         let run = Run {
             client: &self.client,
             bucket: &parts.bucket,
@@ -350,16 +404,24 @@ impl Uploader {
             transfer: part_transfer(&parts.transfer),
             request: payer_only(&parts.request),
             progress: Arc::clone(&progress),
-            on_done: &|_| {},
+            on_done: start.on_done,
         };
-        let result = engine::run(&run, &source, self.parallel)
-            .and_then(|done| self.complete(parts, &upload_id, &done));
+        let kept = start.kept;
+        let result = engine::run(&run, &source, self.parallel).and_then(|mut done| {
+            done.extend(kept);
+            done.sort_by_key(|p| p.number);
+            self.complete(parts, &upload_id, &done)
+        });
         match result {
-            Ok(result) => {
+            Ok(mut result) => {
                 progress.finish();
+                result.notes = start.notes;
                 Ok(result)
             }
-            Err(error) => Err(self.fail(parts, &upload_id, error, leave)),
+            Err(error) => {
+                let error = start.notes.iter().fold(error, |e, note| e.with_note(note));
+                Err(self.fail(parts, &upload_id, error, leave))
+            }
         }
     }
 
