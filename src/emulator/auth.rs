@@ -136,6 +136,7 @@ mod tests {
             max_object_size: 10,
             own_host: "127.0.0.1:1".into(),
             length_only: false,
+            bandwidth_limit: None,
         }
     }
 

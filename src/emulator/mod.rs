@@ -248,6 +248,8 @@ pub(crate) struct Settings {
     pub own_host: String,
     /// Keep each object's length, CRC-64 and MD5, not its bytes.
     pub length_only: bool,
+    /// Bytes per second each connection reads, when limited.
+    pub bandwidth_limit: Option<u64>,
 }
 
 /// State shared by the handle, the accept thread and the connection threads.
@@ -346,6 +348,7 @@ pub struct EmulatorBuilder {
     buckets: Vec<String>,
     max_object_size: u64,
     length_only: bool,
+    bandwidth_limit: Option<u64>,
 }
 
 impl Default for EmulatorBuilder {
@@ -358,6 +361,7 @@ impl Default for EmulatorBuilder {
             buckets: Vec::new(),
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
             length_only: false,
+            bandwidth_limit: None,
         }
     }
 }
@@ -375,6 +379,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("buckets", &self.buckets)
             .field("max_object_size", &self.max_object_size)
             .field("length_only", &self.length_only)
+            .field("bandwidth_limit", &self.bandwidth_limit)
             .finish()
     }
 }
@@ -428,6 +433,24 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Limits what each connection reads to `bytes_per_second` (0 means no limit), as a long,
+    /// thin link to a distant region would: one connection then uploads at that rate, and
+    /// parallel parts on several connections add up.
+    ///
+    /// ```
+    /// use oss_blocking as oss;
+    /// let emu = oss::emulator::Emulator::builder().bandwidth_limit(1_000_000).start().unwrap();
+    /// let client = oss::Client::new(emu.config());
+    /// let started = std::time::Instant::now();
+    /// client.put_object(oss::PutObjectRequest::new(emu.bucket(), "k").body(vec![0u8; 200_000]))?;
+    /// assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    /// # Ok::<(), oss::OperationError>(())
+    /// ```
+    pub fn bandwidth_limit(mut self, bytes_per_second: u64) -> Self {
+        self.bandwidth_limit = (bytes_per_second > 0).then_some(bytes_per_second);
+        self
+    }
+
     /// The largest PutObject body accepted (default 5 GiB, OSS's limit); larger ones get 400
     /// `EntityTooLarge`. A small value lets tests hit that error with small bodies.
     pub fn max_object_size(mut self, bytes: u64) -> Self {
@@ -457,6 +480,7 @@ impl EmulatorBuilder {
                 max_object_size: self.max_object_size,
                 own_host: addr.to_string(),
                 length_only: self.length_only,
+                bandwidth_limit: self.bandwidth_limit,
             },
             store: Mutex::new(store),
             multipart: Mutex::new(server::multipart::Uploads::default()),

@@ -75,6 +75,30 @@ struct ConnReader<'a> {
     shutdown: &'a AtomicBool,
     limit: Duration,
     last_progress: Instant,
+    /// The bandwidth limit: bytes per second, and when the bytes read so far are due.
+    pace: Option<(u64, Instant)>,
+}
+
+impl ConnReader<'_> {
+    /// Waits until `n` more bytes are due at the connection's rate (each read adds its share;
+    /// an idle connection does not save up credit).
+    fn pace(&mut self, n: usize) {
+        let Some((rate, due)) = self.pace.as_mut() else {
+            return;
+        };
+        let now = Instant::now();
+        let start = (*due).max(now);
+        let share = Duration::from_secs_f64(n as f64 / (*rate).max(1) as f64);
+        *due = start.checked_add(share).unwrap_or(start);
+        while !self.shutdown.load(Ordering::Relaxed) {
+            match due.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => {
+                    std::thread::sleep(left.min(Duration::from_millis(50)))
+                }
+                _ => break,
+            }
+        }
+    }
 }
 
 impl ConnReader<'_> {
@@ -95,6 +119,7 @@ impl Read for ConnReader<'_> {
             }
             match self.stream.read(buf) {
                 Ok(n) => {
+                    self.pace(n);
                     self.last_progress = Instant::now();
                     return Ok(n);
                 }
@@ -153,6 +178,10 @@ pub(crate) fn serve_connection(shared: &Arc<Shared>, stream: TcpStream) {
             shutdown: &shared.shutdown,
             limit: IDLE_TIMEOUT,
             last_progress: Instant::now(),
+            pace: shared
+                .settings
+                .bandwidth_limit
+                .map(|rate| (rate, Instant::now())),
         },
     );
     for served in 1..=MAX_REQUESTS_PER_CONNECTION {
