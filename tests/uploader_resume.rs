@@ -253,3 +253,33 @@ fn the_checkpoint_directory_must_exist_and_holds_no_secrets() {
     assert!(!text.contains(oss::emulator::DEFAULT_ACCESS_KEY_ID));
     assert!(text.contains("\"parts\""));
 }
+
+#[test]
+fn a_run_that_dies_mid_part_is_resumed_by_the_same_call() {
+    let (emu, client) = setup();
+    let dir = Dir::new("crash");
+    let data = pattern(6 * KIB100);
+    std::fs::write(dir.file(), &data).unwrap();
+    // The "crash": a panic inside part 3's transfer, with nothing after it (no abort, no
+    // checkpoint removal), as if the process were killed there.
+    let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = uploader(&client, &dir).upload_file(
+            request(&emu).progress_fn(|_, sent, _| {
+                if sent > 2 * KIB100 as u64 + 5000 {
+                    panic!("killed");
+                }
+            }),
+            dir.file(),
+        );
+    }));
+    assert!(crashed.is_err());
+    assert_eq!(dir.checkpoints().len(), 1);
+    let before = parts_sent(&emu);
+    let r = uploader(&client, &dir)
+        .upload_file(request(&emu), dir.file())
+        .unwrap();
+    assert_eq!(parts_sent(&emu) - before, 4, "parts 3 to 6");
+    assert_eq!(r.parts, 6);
+    assert_eq!(emu.object(emu.bucket(), "big.bin").unwrap().data, data);
+    assert_eq!(emu.open_uploads(), 0);
+}

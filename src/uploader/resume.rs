@@ -64,30 +64,7 @@ impl Uploader {
         dir: &Path,
         progress: Arc<Progress>,
     ) -> Result<UploadResult, OperationError> {
-        if !dir.is_dir() {
-            return Err(OperationError::invalid_argument(
-                UPLOADER,
-                format!(
-                    "invalid checkpoint_dir {}: it must be an existing directory",
-                    dir.display()
-                ),
-            ));
-        }
-        let identity = Identity::of(
-            target.path,
-            &target.file,
-            (&parts.bucket, &parts.key),
-            target.part_size,
-            options_digest(parts),
-        )
-        .map_err(|e| {
-            OperationError::new(
-                UPLOADER,
-                ErrorKind::Io,
-                "cannot read the file's size and time",
-            )
-            .with_source(e)
-        })?;
+        let identity = identity(parts, &target, dir)?;
         let cp_file = identity.file_in(dir);
         let file = Arc::new(target.file);
         let mut notes = Vec::new();
@@ -224,6 +201,38 @@ impl Uploader {
             Err(e) => format!("aborting its upload {upload_id} failed: {e}"),
         }
     }
+}
+
+/// The upload's identity for its checkpoint; the directory must exist.
+fn identity(
+    parts: &PutObjectParts,
+    target: &Target<'_>,
+    dir: &Path,
+) -> Result<Identity, OperationError> {
+    if !dir.is_dir() {
+        return Err(OperationError::invalid_argument(
+            UPLOADER,
+            format!(
+                "invalid checkpoint_dir {}: it must be an existing directory",
+                dir.display()
+            ),
+        ));
+    }
+    Identity::of(
+        target.path,
+        &target.file,
+        (&parts.bucket, &parts.key),
+        target.part_size,
+        options_digest(parts),
+    )
+    .map_err(|e| {
+        OperationError::new(
+            UPLOADER,
+            ErrorKind::Io,
+            "cannot read the file's size and time",
+        )
+        .with_source(e)
+    })
 }
 
 /// A recorded part is kept when OSS lists it with the same ETag, size and CRC-64, and the
