@@ -515,3 +515,91 @@ fn threads_sharing_a_client_reuse_its_connections() {
         emu.connections_accepted()
     );
 }
+
+/// A callback server on 127.0.0.1 that answers one POST with `{"Status":"OK"}` and hands back
+/// the body it received.
+fn callback_server() -> (String, std::thread::JoinHandle<String>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let body = loop {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "the callback request ended early");
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    break body.to_string();
+                }
+            }
+        };
+        let answer = "{\"Status\":\"OK\"}";
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+            answer.len()
+        )
+        .unwrap();
+        body
+    });
+    (url, handle)
+}
+
+#[test]
+fn a_callback_goes_on_complete_and_its_answer_is_returned() {
+    let (emu, client) = setup();
+    let data = pattern(2 * KIB100 as usize);
+    let file = TempFile::with("cb", &data);
+    let (url, server) = callback_server();
+    let callback = oss::Callback::new(url, "object=${object}&size=${size}&etag=${etag}");
+    let up = client.uploader().part_size(KIB100);
+    let r = up
+        .upload_file(
+            oss::PutObjectRequest::new(emu.bucket(), "cb.bin").upload_callback(&callback),
+            &file.0,
+        )
+        .unwrap();
+    assert_eq!(r.callback_result.as_deref(), Some("{\"Status\":\"OK\"}"));
+    let posted = server.join().unwrap();
+    assert!(
+        posted.contains("object=cb.bin") && posted.contains(&format!("size={}", data.len())),
+        "{posted}"
+    );
+    let init = emu
+        .requests()
+        .into_iter()
+        .find(|q| q.query.starts_with("uploads"))
+        .unwrap();
+    assert_eq!(
+        init.header("x-oss-callback"),
+        None,
+        "the callback goes on Complete only"
+    );
+    // A failed callback: the object exists, nothing is aborted.
+    let unreachable = oss::Callback::new("http://127.0.0.1:9/", "object=${object}");
+    let err = up
+        .upload_file(
+            oss::PutObjectRequest::new(emu.bucket(), "cb2.bin").upload_callback(&unreachable),
+            &file.0,
+        )
+        .unwrap_err();
+    assert!(err.object_stored(), "{err}");
+    assert_eq!(err.operation(), "CompleteMultipartUpload");
+    assert!(!err.to_string().contains("abort"), "{err}");
+    assert_eq!(emu.object(emu.bucket(), "cb2.bin").unwrap().data, data);
+}

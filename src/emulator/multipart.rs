@@ -659,11 +659,10 @@ fn complete(
     check_upload(ex, ids)?;
     let forbid_here = forbid_overwrite(ex)?;
     super::validate_put_headers(ex.head)?;
-    if ex.head.header("x-oss-callback").is_some() {
-        return Err(error::not_implemented(
-            "upload callbacks on CompleteMultipartUpload",
-        ));
-    }
+    let callback_spec = super::callback::parse(
+        ex.head.header("x-oss-callback"),
+        ex.head.header("x-oss-callback-var"),
+    )?;
     let all = ex
         .head
         .header("x-oss-complete-all")
@@ -688,6 +687,15 @@ fn complete(
     let upload = uploads.open.get(id).ok_or_else(no_such_upload)?;
     let parts = chosen_parts(upload, listed)?;
     let object = assemble(ex, upload, &parts);
+    let facts = (
+        object.0.size,
+        object.2,
+        object
+            .0
+            .header("content-type")
+            .unwrap_or("application/octet-stream")
+            .to_string(),
+    );
     let forbid = forbid_here || upload.forbid_overwrite;
     match lock(&ex.shared.store).put(bucket, key, object.0, forbid) {
         Ok(()) => {}
@@ -714,8 +722,50 @@ fn complete(
         encode_key(key, url),
         error::escape_xml(&etag),
     ))
-    .header("ETag", etag);
-    Ok(Outcome::Respond(with_crc(resp, crc, crc_fault)))
+    .header("ETag", etag.clone());
+    let mut resp = with_crc(resp, crc, crc_fault);
+    if let Some(spec) = callback_spec {
+        callback(ex, &spec, (bucket, key, &etag, facts), &mut resp);
+    }
+    Ok(Outcome::Respond(resp))
+}
+
+/// Performs the upload callback after Complete stored the object: its answer becomes the
+/// body, or a failure the 203 `CallbackFailed` answer (the object stays), as for PutObject.
+fn callback(
+    ex: &Exchange<'_, '_>,
+    spec: &super::callback::CallbackSpec,
+    (bucket, key, etag, (size, crc, mime)): (&str, &str, &str, (u64, u64, String)),
+    resp: &mut Response,
+) {
+    let facts = super::callback::ObjectFacts {
+        bucket,
+        object: key,
+        etag: etag.trim_matches('"'),
+        size,
+        mime_type: &mime,
+        crc64: crc,
+        content_md5: "",
+    };
+    let key_url = format!(
+        "http://{}{}",
+        ex.shared.settings.own_host,
+        super::callback::PUBLIC_KEY_PATH
+    );
+    resp.headers.remove("Content-Type");
+    match spec.perform(&spec.fill(&facts), &key_url) {
+        Ok((content_type, answer)) => {
+            resp.headers.append("Content-Type", content_type);
+            resp.body = Body::Bytes(answer);
+        }
+        Err(why) => {
+            let reply = error::callback_failed(why);
+            resp.status = reply.status;
+            resp.headers.append("Content-Type", "application/xml");
+            resp.headers.append("x-oss-ec", reply.ec.clone());
+            resp.body = Body::Bytes(reply.xml(&ex.request_id, &ex.host_id).into_bytes());
+        }
+    }
 }
 
 /// The object the parts make: bytes (none in length-only mode), the combined CRC-64 and

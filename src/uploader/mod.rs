@@ -467,7 +467,10 @@ impl Uploader {
         leave: bool,
     ) -> OperationError {
         let error = error.with_upload_id(Some(upload_id));
-        if leave || error.kind() == ErrorKind::CrcMismatch && error.operation() == COMPLETE {
+        // After Complete the object exists (a CRC mismatch, a failed callback): nothing to abort.
+        let completed = error.object_stored()
+            || error.kind() == ErrorKind::CrcMismatch && error.operation() == COMPLETE;
+        if leave || completed {
             return error;
         }
         let mut abort = AbortMultipartUploadRequest::new(&parts.bucket, &parts.key, upload_id);
