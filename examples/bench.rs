@@ -21,19 +21,30 @@
 //! 4. the CRC-64 alone over a 1 GiB buffer (fast engine, portable table engine), next to a
 //!    plain read and a `memcpy` of the same buffer;
 //! 5. the official Python SDK (`alibabacloud-oss-v2`) against the same sink, when `python3`
-//!    can import it (it is never installed by this program).
+//!    can import it (it is never installed by this program);
+//! 6. `Uploader::upload_file` at parallel 1, 2, 4 and 8 against one PutObject and `curl -T`,
+//!    on the plain sink and on one limited to 40 MB/s per connection (a distant region),
+//!    the Python SDK's uploader, and the peak RSS of `upload_file` and `upload_from` at
+//!    parallel 8 with 64 MiB parts (see `bench_uploader/mod.rs`).
+//!
+//! The sink also answers the multipart operations (Initiate, UploadPart, Complete with the
+//! combined CRC-64, Abort), and can pace each connection's reads to a byte rate.
 //!
 //! Ratios are what to read: the machine is shared and absolute figures move between runs.
 #![allow(clippy::restriction)] // Cargo.toml's no-panic lints are for the library, not examples
 
+#[path = "bench_uploader/mod.rs"]
+mod bench_uploader;
+
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::HashMap;
 use std::error::Error;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oss::crc64::Crc64;
@@ -82,19 +93,42 @@ struct Sink {
     requests: Arc<AtomicUsize>,
 }
 
+/// A part the sink received: number, CRC-64, length.
+type SinkPart = (u32, u64, u64);
+
+/// What a sink's connections share: the request counter, each open multipart upload's parts
+/// (number, CRC-64, length), and the per-connection byte rate, if limited.
+struct SinkState {
+    requests: Arc<AtomicUsize>,
+    uploads: Mutex<HashMap<String, Vec<SinkPart>>>,
+    next_upload: AtomicU64,
+    rate: Option<u64>,
+}
+
 impl Sink {
     fn start() -> Result<Sink> {
+        Sink::start_limited(None)
+    }
+
+    /// A sink whose connections each read at most `rate` bytes per second, when given.
+    fn start_limited(rate: Option<u64>) -> Result<Sink> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let connections = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (c, r) = (connections.clone(), requests.clone());
+        let state = Arc::new(SinkState {
+            requests: requests.clone(),
+            uploads: Mutex::new(HashMap::new()),
+            next_upload: AtomicU64::new(0),
+            rate,
+        });
+        let c = connections.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 c.fetch_add(1, Ordering::Relaxed);
-                let r = r.clone();
+                let state = state.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &r);
+                    let _ = serve(stream, &state);
                 });
             }
         });
@@ -123,7 +157,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// One connection: requests with a `Content-Length` body, one after another (keep-alive).
-fn serve(mut stream: TcpStream, requests: &AtomicUsize) -> std::io::Result<()> {
+fn serve(mut stream: TcpStream, state: &SinkState) -> std::io::Result<()> {
+    let requests = &state.requests;
     stream.set_nodelay(true)?;
     let mut buf = vec![0u8; 512 * 1024];
     let mut have = 0usize; // bytes of the next request already in buf[..have]
@@ -142,6 +177,10 @@ fn serve(mut stream: TcpStream, requests: &AtomicUsize) -> std::io::Result<()> {
             have += n;
         };
         let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        let mut request_line = head.split_whitespace();
+        let method = request_line.next().unwrap_or("").to_string();
+        let target = request_line.next().unwrap_or("").to_string();
+        let query = target.split_once('?').map_or("", |(_, q)| q).to_string();
         let mut length = 0usize;
         let mut expect_continue = false;
         let mut close = false;
@@ -173,6 +212,7 @@ fn serve(mut stream: TcpStream, requests: &AtomicUsize) -> std::io::Result<()> {
         buf.copy_within(head_end + buffered..have, 0);
         have -= head_end + buffered;
         let mut remaining = length - buffered;
+        let started = Instant::now();
         while remaining > 0 {
             let want = remaining.min(buf.len());
             let n = stream.read(&mut buf[..want])?;
@@ -181,20 +221,102 @@ fn serve(mut stream: TcpStream, requests: &AtomicUsize) -> std::io::Result<()> {
             }
             crc.update(&buf[..n]);
             remaining -= n;
+            if let Some(rate) = state.rate {
+                // Pace the reads: a slow reader is what a long, thin link looks like to TCP.
+                let due = Duration::from_secs_f64((length - remaining) as f64 / rate as f64);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
         }
         let id = requests.fetch_add(1, Ordering::Relaxed) + 1;
         let crc = crc.value();
+        let (status, extra, body) = multipart_answer(state, &method, &query, crc, length as u64);
         let response = format!(
-            "HTTP/1.1 200 OK\r\nServer: AliyunOSS\r\nDate: {}\r\nContent-Length: 0\r\n\
-             Connection: {}\r\nx-oss-request-id: 6551DBCF{id:016X}\r\n\
-             ETag: \"{crc:016X}{length:016X}\"\r\nx-oss-hash-crc64ecma: {crc}\r\n\r\n",
+            "HTTP/1.1 {status}\r\nServer: AliyunOSS\r\nDate: {}\r\nContent-Length: {}\r\n\
+             Connection: {}\r\nx-oss-request-id: 6551DBCF{id:016X}\r\n{extra}\r\n{body}",
             httpdate::fmt_http_date(std::time::SystemTime::now()),
+            body.len(),
             if close { "close" } else { "keep-alive" },
         );
         stream.write_all(response.as_bytes())?;
         if close {
             return Ok(());
         }
+    }
+}
+
+/// The status line, extra headers and body for a request: the multipart operations by their
+/// query, every other PUT as a PutObject (the ETag is CRC and length, not an MD5).
+fn multipart_answer(
+    state: &SinkState,
+    method: &str,
+    query: &str,
+    crc: u64,
+    length: u64,
+) -> (&'static str, String, String) {
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .map(str::to_string)
+    };
+    let stored = format!("ETag: \"{crc:016X}{length:016X}\"\r\nx-oss-hash-crc64ecma: {crc}\r\n");
+    let xml = "Content-Type: application/xml\r\n".to_string();
+    match (
+        method,
+        param("uploadId"),
+        query.split('&').any(|p| p.starts_with("uploads")),
+    ) {
+        ("POST", None, true) => {
+            let id = format!(
+                "{:032X}",
+                state.next_upload.fetch_add(1, Ordering::Relaxed) + 1
+            );
+            state.uploads.lock().unwrap().insert(id.clone(), Vec::new());
+            let body = format!(
+                "<InitiateMultipartUploadResult><Bucket>{BUCKET}</Bucket><Key>k</Key>\
+                 <UploadId>{id}</UploadId></InitiateMultipartUploadResult>"
+            );
+            ("200 OK", xml, body)
+        }
+        ("PUT", Some(id), _) => {
+            let number = param("partNumber")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if let Some(parts) = state.uploads.lock().unwrap().get_mut(&id) {
+                parts.retain(|p| p.0 != number);
+                parts.push((number, crc, length));
+            }
+            ("200 OK", stored, String::new())
+        }
+        ("POST", Some(id), _) => {
+            let mut parts = state
+                .uploads
+                .lock()
+                .unwrap()
+                .remove(&id)
+                .unwrap_or_default();
+            parts.sort_unstable();
+            let whole = parts
+                .iter()
+                .fold(0, |acc, &(_, c, len)| oss::crc64::combine(acc, c, len));
+            let body = format!(
+                "<CompleteMultipartUploadResult><Bucket>{BUCKET}</Bucket><Key>k</Key>\
+                 <ETag>\"{whole:016X}-{}\"</ETag></CompleteMultipartUploadResult>",
+                parts.len()
+            );
+            (
+                "200 OK",
+                format!("{xml}x-oss-hash-crc64ecma: {whole}\r\n"),
+                body,
+            )
+        }
+        ("DELETE", Some(id), _) => {
+            state.uploads.lock().unwrap().remove(&id);
+            ("204 No Content", String::new(), String::new())
+        }
+        _ => ("200 OK", stored, String::new()),
     }
 }
 
@@ -353,7 +475,13 @@ cfg.region = "cn-hangzhou"
 cfg.endpoint = endpoint
 cfg.use_path_style = True
 client = oss.Client(cfg)
-if mode == "file":
+if mode == "uploader":
+    up = client.uploader(part_size=16 * 1024 * 1024, parallel_num=3)
+    for _ in range(runs):
+        t = time.perf_counter()
+        up.upload_file(oss.PutObjectRequest(bucket="bench-bucket", key="py-up.bin"), filepath=arg)
+        print(time.perf_counter() - t, flush=True)
+elif mode == "file":
     for _ in range(runs):
         t = time.perf_counter()
         r = client.put_object_from_file(oss.PutObjectRequest(bucket="bench-bucket", key="py.bin"), arg)
@@ -399,6 +527,12 @@ fn main() -> Result<()> {
             _ => Err("usage: bench --child-upload ENDPOINT FILE".into()),
         };
     }
+    if args.get(1).map(String::as_str) == Some("--child-uploader") {
+        return match (args.get(2), args.get(3), args.get(4)) {
+            (Some(endpoint), Some(file), Some(mode)) => bench_uploader::child(endpoint, file, mode),
+            _ => Err("usage: bench --child-uploader ENDPOINT FILE file|stream".into()),
+        };
+    }
     if args.get(1).map(String::as_str) == Some("--sink-only") {
         // For experiments by hand: serve for a while and say where.
         let sink = Sink::start()?;
@@ -425,7 +559,7 @@ fn main() -> Result<()> {
             crc_buffer: 1024 * MIB,
         }
     };
-    let mut sections = vec![1, 2, 3, 4];
+    let mut sections = vec![1, 2, 3, 4, 6];
     let mut no_python = false;
     let mut custom_sizes = Vec::new();
     let mut rest = args.iter().skip(1);
@@ -492,7 +626,7 @@ fn main() -> Result<()> {
     // The summary at the end: (measurement, oss-blocking, reference, ratio).
     let mut summary: Vec<[String; 4]> = Vec::new();
     let mut files = Vec::new();
-    if sections.contains(&1) || sections.contains(&2) {
+    if sections.contains(&1) || sections.contains(&2) || sections.contains(&6) {
         for (i, &size) in settings.sizes.iter().enumerate() {
             let path = dir
                 .0
@@ -723,6 +857,20 @@ fn main() -> Result<()> {
             String::new(),
             String::new(),
         ]);
+    }
+
+    if sections.contains(&6) {
+        if let Some((size, path, crc)) = files.last() {
+            let env = bench_uploader::Env {
+                path,
+                size: *size,
+                crc: *crc,
+                runs: settings.runs,
+                have_curl,
+                have_python,
+            };
+            bench_uploader::section(&env, &mut summary)?;
+        }
     }
 
     if sections.contains(&4) {

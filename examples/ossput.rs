@@ -1,6 +1,7 @@
 //! `ossput`: upload local files to OSS from the command line, with every PutObject option.
 //!
 //!     cargo run --example ossput -- [OPTIONS] FILE... oss://bucket/prefix/
+//!     cargo run --example ossput -- -r --part-size 64MiB --parallel 8 DIR oss://bucket/prefix/
 //!     cargo run --example ossput -- --help
 //!
 //! A live progress bar (rate, ETA) when stderr is a terminal, plain lines otherwise; a summary
@@ -24,7 +25,9 @@ ossput: upload files to Alibaba Cloud OSS
 Usage: ossput [OPTIONS] FILE... oss://BUCKET/PREFIX/
 
 Each FILE is stored as PREFIX + its file name (a PREFIX that does not end in '/' is the
-full key, for a single FILE).
+full key, for a single FILE). With -r, a directory is uploaded whole: each file under it as
+PREFIX + its path relative to the directory, with '/' between names. Files of at least the
+part size go as parallel multipart uploads; smaller ones as one PutObject.
 
 Options:
   --acl ACL               private, public-read, public-read-write or default
@@ -37,6 +40,11 @@ Options:
   --credentials SOURCE    env (the default: keys in the environment, else the emulator) or
                           chain (the default credentials chain: environment, OIDC, CLI
                           profile, INI profile, ECS RAM role, credentials URI; needs OSS_REGION)
+  --part-size SIZE        multipart part size, e.g. 8MiB (suffixes KiB, MiB, GiB; default 6MiB)
+  --parallel N            parts in flight at once (default 3)
+  --checkpoint-dir DIR    record finished parts in DIR; running the same command again after
+                          an interruption sends only the missing parts
+  -r, --recursive         upload directories (their files, recursively)
   -h, --help              show this help
 
 Credentials: OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET, with OSS_REGION (and optionally
@@ -56,6 +64,10 @@ struct Args {
     no_overwrite: bool,
     /// `--credentials chain`: real OSS with the default credentials chain.
     chain: bool,
+    part_size: Option<u64>,
+    parallel: Option<usize>,
+    checkpoint_dir: Option<PathBuf>,
+    recursive: bool,
     files: Vec<PathBuf>,
     bucket: String,
     prefix: String,
@@ -66,6 +78,29 @@ fn key_value(flag: &str, value: &str) -> Result<(String, String), String> {
         .split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .ok_or_else(|| format!("{flag} takes KEY=VALUE, got {value:?}"))
+}
+
+/// `123`, `100KiB`, `8MiB`, `1GiB` (binary units; `KB`, `MB`, `GB` mean the same here).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("--part-size takes a size like 8MiB, got {text:?}"))?;
+    let factor: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "--part-size: unknown unit {unit:?} (use KiB, MiB or GiB)"
+            ))
+        }
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("--part-size {text:?} is too large"))
 }
 
 fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
@@ -101,6 +136,16 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
                 "chain" => parsed.chain = true,
                 other => return Err(format!("--credentials: {other:?} is not env or chain")),
             },
+            "--part-size" => parsed.part_size = Some(parse_size(&value("--part-size")?)?),
+            "--parallel" => {
+                let n = value("--parallel")?;
+                parsed.parallel = Some(
+                    n.parse()
+                        .map_err(|_| format!("--parallel takes a number, got {n:?}"))?,
+                )
+            }
+            "--checkpoint-dir" => parsed.checkpoint_dir = Some(value("--checkpoint-dir")?.into()),
+            "-r" | "--recursive" => parsed.recursive = true,
             "--" => positional.extend(it.by_ref()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             _ => positional.push(arg),
@@ -119,7 +164,7 @@ fn parse_args(args: Vec<String>) -> Result<Option<Args>, String> {
     if positional.is_empty() {
         return Err("no FILE to upload".to_string());
     }
-    if positional.len() > 1 && !prefix.is_empty() && !prefix.ends_with('/') {
+    if (positional.len() > 1 || parsed.recursive) && !prefix.is_empty() && !prefix.ends_with('/') {
         return Err(format!(
             "with several files the prefix must end in '/' (got {prefix:?})"
         ));
@@ -140,6 +185,47 @@ fn key_for(args: &Args, file: &std::path::Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     format!("{}{name}", args.prefix)
+}
+
+/// The (file, key) pairs to upload: files as given; with -r, each file under a directory as
+/// prefix + its relative path joined with '/'. A directory without -r is an error.
+fn uploads(args: &Args) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut out = Vec::new();
+    for path in &args.files {
+        if !path.is_dir() {
+            out.push((path.clone(), key_for(args, path)));
+            continue;
+        }
+        if !args.recursive {
+            return Err(format!("{} is a directory (use -r)", path.display()));
+        }
+        let mut found = Vec::new();
+        walk(path, &mut found).map_err(|e| format!("cannot list {}: {e}", path.display()))?;
+        found.sort();
+        for file in found {
+            let relative = file.strip_prefix(path).unwrap_or(&file);
+            let names: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push((file.clone(), format!("{}{}", args.prefix, names.join("/"))));
+        }
+    }
+    Ok(out)
+}
+
+/// Every regular file under `dir` (symbolic links are not followed).
+fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk(&entry.path(), out)?;
+        } else if kind.is_file() {
+            out.push(entry.path());
+        }
+    }
+    Ok(())
 }
 
 fn human_bytes(n: f64) -> String {
@@ -226,6 +312,7 @@ impl Progress {
 
 struct Row {
     key: String,
+    parts: u32,
     bytes: u64,
     seconds: f64,
     etag: String,
@@ -278,11 +365,28 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let files = match uploads(&args) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("ossput: {message}\nTry 'ossput --help'.");
+            return ExitCode::from(2);
+        }
+    };
+    let mut uploader = target.client.uploader();
+    if let Some(size) = args.part_size {
+        uploader = uploader.part_size(size);
+    }
+    if let Some(n) = args.parallel {
+        uploader = uploader.parallel(n);
+    }
+    if let Some(dir) = &args.checkpoint_dir {
+        uploader = uploader.checkpoint_dir(dir);
+    }
     let terminal = std::io::stderr().is_terminal();
     let mut rows = Vec::new();
     let mut failed = false;
-    for file in &args.files {
-        let key = key_for(&args, file);
+    for (file, key) in &files {
+        let key = key.clone();
         let mut req =
             oss::PutObjectRequest::new(&args.bucket, &key).forbid_overwrite(args.no_overwrite);
         if let Some(acl) = args.acl {
@@ -312,8 +416,9 @@ fn main() -> ExitCode {
         };
         let started = Instant::now();
         req = req.progress_fn(move |_, sent, total| progress.update(sent, total));
-        match target.client.put_object_from_file(req, file) {
+        match uploader.upload_file(req, file) {
             Ok(result) => rows.push(Row {
+                parts: result.parts,
                 key,
                 bytes: std::fs::metadata(file).map(|m| m.len()).unwrap_or(0),
                 seconds: started.elapsed().as_secs_f64(),
@@ -346,14 +451,14 @@ fn main() -> ExitCode {
     }
     if !rows.is_empty() {
         println!(
-            "{:<40} {:>12} {:>8} {:>9}  {:<34} {:>20}",
-            "KEY", "BYTES", "SECONDS", "MB/S", "ETAG", "CRC64"
+            "{:<40} {:>12} {:>6} {:>8} {:>9}  {:<38} {:>20}",
+            "KEY", "BYTES", "PARTS", "SECONDS", "MB/S", "ETAG", "CRC64"
         );
         for row in &rows {
             let mbps = row.bytes as f64 / 1e6 / row.seconds.max(1e-6);
             println!(
-                "{:<40} {:>12} {:>8.3} {:>9.2}  {:<34} {:>20}",
-                row.key, row.bytes, row.seconds, mbps, row.etag, row.crc64
+                "{:<40} {:>12} {:>6} {:>8.3} {:>9.2}  {:<38} {:>20}",
+                row.key, row.bytes, row.parts, row.seconds, mbps, row.etag, row.crc64
             );
         }
     }

@@ -11,6 +11,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::crc64::Crc64;
 use crate::pipeline::BodyStats;
@@ -54,6 +55,13 @@ enum Source {
         len: Option<u64>,
         /// Set once the HTTP client has pulled from it: a retry would then send a cut stream.
         touched: bool,
+    },
+    /// `len` bytes at `offset` of a file shared with other bodies (the uploader's parts), read
+    /// with positional reads so parts of one open file go out in parallel.
+    FileRange {
+        file: Arc<File>,
+        offset: u64,
+        len: u64,
     },
 }
 
@@ -118,6 +126,16 @@ impl Body {
         })
     }
 
+    /// `len` bytes of `file` from `offset`, read with positional reads (the file's cursor is
+    /// not used, so many such bodies can share one open file across threads). Rewindable;
+    /// a file shorter than `offset + len` is a local I/O error.
+    pub(crate) fn from_file_range(file: Arc<File>, offset: u64, len: u64, path: &Path) -> Body {
+        Body {
+            source: Source::FileRange { file, offset, len },
+            path: Some(path.to_path_buf()),
+        }
+    }
+
     fn from_source(source: Source) -> Body {
         Body { source, path: None }
     }
@@ -132,6 +150,7 @@ impl Body {
             },
             Source::Seekable { span, .. } => span.map(|(_, len)| len),
             Source::Reader { len, .. } => *len,
+            Source::FileRange { len, .. } => Some(*len),
         }
     }
 
@@ -139,7 +158,10 @@ impl Body {
     /// seekable readers always; a one-shot reader only until it has been read from.
     pub fn is_rewindable(&self) -> bool {
         match &self.source {
-            Source::Bytes(_) | Source::File { .. } | Source::Seekable { .. } => true,
+            Source::Bytes(_)
+            | Source::File { .. }
+            | Source::Seekable { .. }
+            | Source::FileRange { .. } => true,
             Source::Reader { touched, .. } => !touched,
         }
     }
@@ -238,6 +260,11 @@ impl Body {
                 reader.seek(SeekFrom::Start(start))?;
                 Ok(AttemptReader::Seekable(Read::take(reader.as_mut(), len)))
             }
+            Source::FileRange { file, offset, len } => Ok(AttemptReader::FileRange {
+                file,
+                pos: *offset,
+                left: *len,
+            }),
             Source::Reader {
                 reader,
                 len,
@@ -300,6 +327,12 @@ impl fmt::Debug for Body {
                 .field("len", len)
                 .field("touched", touched)
                 .finish(),
+            Source::FileRange { offset, len, .. } => f
+                .debug_struct("Body::FileRange")
+                .field("path", &self.path)
+                .field("offset", offset)
+                .field("len", len)
+                .finish(),
         }
     }
 }
@@ -357,6 +390,11 @@ pub(crate) enum AttemptReader<'a> {
         remaining: Option<u64>,
         touched: &'a mut bool,
     },
+    FileRange {
+        file: &'a File,
+        pos: u64,
+        left: u64,
+    },
 }
 
 impl Read for AttemptReader<'_> {
@@ -365,6 +403,22 @@ impl Read for AttemptReader<'_> {
             AttemptReader::Bytes(rest) => rest.read(buf),
             AttemptReader::File(file) => file.read(buf),
             AttemptReader::Seekable(reader) => reader.read(buf),
+            AttemptReader::FileRange { file, pos, left } => {
+                let want = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                if want == 0 {
+                    return Ok(0);
+                }
+                let n = read_at(file, buf.get_mut(..want).unwrap_or_default(), *pos)?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("the file ended {left} bytes before the end of this part"),
+                    ));
+                }
+                *pos = pos.saturating_add(n as u64);
+                *left = left.saturating_sub(n as u64);
+                Ok(n)
+            }
             AttemptReader::Stream {
                 reader,
                 remaining,
@@ -382,6 +436,30 @@ impl Read for AttemptReader<'_> {
                 }
                 Ok(n)
             }
+        }
+    }
+}
+
+/// One positional read: the file's cursor is neither used nor moved.
+#[cfg(unix)]
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt as _;
+    loop {
+        match file.read_at(buf, offset) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// One positional read (on Windows the cursor moves, but every read names its offset).
+#[cfg(windows)]
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::windows::fs::FileExt as _;
+    loop {
+        match file.seek_read(buf, offset) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
         }
     }
 }

@@ -19,6 +19,9 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(200);
 /// Default cap of the backoff between attempts.
 pub const DEFAULT_RETRY_MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// Default number of idle connections the pool keeps per host: enough for an
+/// [`crate::Uploader`] at parallel 16 (ureq's own default, 3, made 8 threads reconnect).
+pub const DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST: usize = 16;
 
 /// Settings for a [`crate::Client`].
 ///
@@ -58,6 +61,7 @@ pub struct Config {
     pub(crate) insecure_skip_verify: bool,
     pub(crate) signature_version: SignatureVersion,
     pub(crate) presign_clamp_to_credentials: bool,
+    pub(crate) max_idle_connections_per_host: usize,
 }
 
 /// The signing scheme of every request and presigned URL of a client.
@@ -114,6 +118,7 @@ impl Config {
             insecure_skip_verify: false,
             signature_version: SignatureVersion::V4,
             presign_clamp_to_credentials: false,
+            max_idle_connections_per_host: DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
         }
     }
 
@@ -199,6 +204,19 @@ impl Config {
     /// How long a send of the request or a wait for the response may stall. Default 20 s.
     pub fn readwrite_timeout(mut self, timeout: Duration) -> Self {
         self.readwrite_timeout = timeout;
+        self
+    }
+
+    /// Idle connections the pool keeps per host for reuse (default 16). Keep it at least the
+    /// number of threads sharing the client (e.g. [`crate::Uploader::parallel`]): a thread
+    /// that finds no idle connection opens a new one, which on OSS is a TLS handshake.
+    ///
+    /// ```
+    /// let cfg = oss_blocking::Config::load_default().max_idle_connections_per_host(32);
+    /// # let _ = cfg;
+    /// ```
+    pub fn max_idle_connections_per_host(mut self, connections: usize) -> Self {
+        self.max_idle_connections_per_host = connections;
         self
     }
 
@@ -373,6 +391,10 @@ impl fmt::Debug for Config {
             .field(
                 "presign_clamp_to_credentials",
                 &self.presign_clamp_to_credentials,
+            )
+            .field(
+                "max_idle_connections_per_host",
+                &self.max_idle_connections_per_host,
             )
             .finish()
     }

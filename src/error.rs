@@ -76,7 +76,13 @@ pub struct OperationError {
     attempts: u32,
     /// Set when OSS stored the object although the operation failed (a failed callback).
     stored: Option<Box<StoredDespiteError>>,
+    /// The multipart upload the failed step belonged to (boxed: the error stays small).
+    upload_id: Option<Box<UploadId>>,
 }
+
+/// A multipart upload id, boxed in the error.
+#[derive(Clone, Debug)]
+struct UploadId(String);
 
 /// What OSS said about an object it stored even though the operation reports an error.
 #[derive(Clone, Debug)]
@@ -100,6 +106,7 @@ impl OperationError {
             request_id: None,
             attempts: 0,
             stored: None,
+            upload_id: None,
         }
     }
 
@@ -139,6 +146,29 @@ impl OperationError {
         }
         self.message.push_str(note);
         self
+    }
+
+    /// Names the multipart upload the failed step belonged to.
+    pub(crate) fn with_upload_id(mut self, upload_id: Option<&str>) -> Self {
+        self.upload_id = upload_id.map(|id| Box::new(UploadId(id.to_string())));
+        self
+    }
+
+    /// The multipart upload id, when the error came from a step of one (an
+    /// [`crate::Uploader`] upload after InitiateMultipartUpload succeeded): abort it, or
+    /// resume it with the same checkpoint directory.
+    ///
+    /// ```
+    /// # use oss_blocking as oss;
+    /// # let emu = oss::emulator::Emulator::start().unwrap();
+    /// # let client = oss::Client::new(emu.config());
+    /// let err = client
+    ///     .put_object(oss::PutObjectRequest::new("no-such-bucket", "a.txt").body("x"))
+    ///     .unwrap_err();
+    /// assert_eq!(err.upload_id(), None); // not a multipart upload
+    /// ```
+    pub fn upload_id(&self) -> Option<&str> {
+        self.upload_id.as_deref().map(|id| id.0.as_str())
     }
 
     /// Marks the error as "the object was stored anyway" (HTTP 203 `CallbackFailed`).
@@ -265,6 +295,9 @@ impl fmt::Display for OperationError {
         if self.attempts > 1 {
             write!(f, " [after {} attempts]", self.attempts)?;
         }
+        if let Some(id) = &self.upload_id {
+            write!(f, " [upload id {}]", id.0)?;
+        }
         if f.alternate() {
             let mut cause = std::error::Error::source(self);
             while let Some(e) = cause {
@@ -287,6 +320,7 @@ impl fmt::Debug for OperationError {
             .field("request_id", &self.request_id)
             .field("attempts", &self.attempts)
             .field("stored", &self.stored)
+            .field("upload_id", &self.upload_id)
             .finish()
     }
 }

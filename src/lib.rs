@@ -70,6 +70,7 @@ pub mod signer;
 #[cfg(test)]
 mod test_vectors;
 mod transport;
+mod uploader;
 mod validate;
 
 pub use append_file::{AppendFile, DEFAULT_APPEND_THRESHOLD};
@@ -78,8 +79,8 @@ pub use callback::Callback;
 pub use client::Client;
 pub use config::SignatureVersion;
 pub use config::{
-    Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_READWRITE_TIMEOUT,
-    DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_BACKOFF,
+    Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
+    DEFAULT_READWRITE_TIMEOUT, DEFAULT_RETRY_BASE_DELAY, DEFAULT_RETRY_MAX_BACKOFF,
 };
 pub use error::{ErrorKind, OperationError, ServiceError, BAD_ERROR_RESPONSE};
 pub use headers::Headers;
@@ -87,6 +88,19 @@ pub use mime::{content_type_for_key, DEFAULT_CONTENT_TYPE};
 pub use ops::append_object::{AppendObjectRequest, AppendObjectResult};
 pub use ops::get_object::GetObjectRequest;
 pub use ops::head_object::{HeadObjectRequest, HeadObjectResult};
+pub use ops::multipart::abort::{AbortMultipartUploadRequest, AbortMultipartUploadResult};
+pub use ops::multipart::complete::{
+    CompleteMultipartUploadRequest, CompleteMultipartUploadResult, CompletedPart,
+};
+pub use ops::multipart::initiate::{InitiateMultipartUploadRequest, InitiateMultipartUploadResult};
+pub use ops::multipart::list_parts::{ListPartsRequest, ListPartsResult, ListedPart};
+pub use ops::multipart::list_uploads::{
+    ListMultipartUploadsRequest, ListMultipartUploadsResult, MultipartUpload,
+};
+pub use ops::multipart::upload_part::{UploadPartRequest, UploadPartResult};
+pub use ops::multipart::{
+    MAX_LIST_PAGE, MAX_PART_NUMBER, MAX_PART_SIZE, MIN_PART_NUMBER, MIN_PART_SIZE,
+};
 pub use ops::put_object::{PutObjectRequest, PutObjectResult};
 pub use ops::shared::{MAX_TRAFFIC_LIMIT, MIN_TRAFFIC_LIMIT};
 pub use options::{
@@ -94,3 +108,6 @@ pub use options::{
     MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, METADATA_PREFIX,
 };
 pub use presign::{Presignable, PresignedRequest};
+pub use uploader::{
+    UploadResult, Uploader, DEFAULT_UPLOAD_PARALLEL, DEFAULT_UPLOAD_PART_SIZE, MAX_UPLOAD_PARALLEL,
+};

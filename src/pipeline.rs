@@ -592,7 +592,7 @@ fn empty_key_message(credentials: &Credentials) -> Option<String> {
 
 /// `k=v&k2=v2`, each part percent-encoded once (the same text goes in the URL and the
 /// signature).
-fn encode_query(query: &[(String, String)]) -> String {
+pub(crate) fn encode_query(query: &[(String, String)]) -> String {
     query
         .iter()
         .map(|(k, v)| {

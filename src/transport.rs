@@ -43,6 +43,9 @@ pub(crate) fn agent(config: &Config) -> (ureq::Agent, Option<String>) {
         .accept(ureq::config::AutoHeaderValue::None)
         .accept_encoding(ureq::config::AutoHeaderValue::None)
         .output_buffer_size(UPLOAD_BUFFER_SIZE)
+        // The pool's total must not be below the per-host cap, or the cap cannot be reached.
+        .max_idle_connections_per_host(config.max_idle_connections_per_host)
+        .max_idle_connections(config.max_idle_connections_per_host.max(10))
         .build();
     (agent_config.into(), tls_error.or(proxy_error))
 }

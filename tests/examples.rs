@@ -269,6 +269,57 @@ fn ossput_uploads_reports_and_fails_with_the_right_exit_codes() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn ossput_uploads_a_tree_in_parallel_parts() {
+    let dir = std::env::temp_dir().join(format!("ossput-tree-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tree = dir.join("tree");
+    let cp = dir.join("cp");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::create_dir_all(&cp).unwrap();
+    std::fs::write(tree.join("sub").join("c.bin"), vec![3u8; 250 * 1024]).unwrap();
+    std::fs::write(tree.join("d.txt"), "small").unwrap();
+    let (t, c) = (tree.to_str().unwrap(), cp.to_str().unwrap());
+    let stdout = ok(
+        "ossput",
+        &[
+            "-r",
+            "--part-size",
+            "100KiB",
+            "--parallel",
+            "2",
+            "--checkpoint-dir",
+            c,
+            t,
+            "oss://mybucket/backup/",
+        ],
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("backup/sub/c.bin"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(row.split_whitespace().nth(2), Some("3"), "3 parts: {row}");
+    assert!(stdout.contains("backup/d.txt"), "{stdout}");
+    assert_eq!(
+        std::fs::read_dir(&cp).unwrap().count(),
+        0,
+        "checkpoints removed"
+    );
+
+    let out = run("ossput", &[t, "oss://mybucket/backup/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use -r"));
+    let out = run("ossput", &["--part-size", "8XB", t, "oss://mybucket/"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(
+        "ossput",
+        &["-r", "--part-size", "50KiB", t, "oss://mybucket/"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("part_size"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The environment that sends an example to real OSS, here an emulator standing in for it:
 /// credentials, region and endpoint, and no `OSS_BUCKET`.
 fn real_oss_env(emu: &oss_blocking::emulator::Emulator) -> Vec<(&'static str, String)> {

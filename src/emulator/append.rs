@@ -200,6 +200,7 @@ fn store(
         crc64: CRC64.checksum(&data),
         etag,
         content_md5,
+        size: data.len() as u64,
         data: Arc::new(data),
         headers,
         last_modified: shared.now(),

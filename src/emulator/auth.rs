@@ -152,6 +152,8 @@ mod tests {
             security_token: token.map(Into::into),
             max_object_size: 10,
             own_host: "127.0.0.1:1".into(),
+            length_only: false,
+            bandwidth_limit: None,
         }
     }
 

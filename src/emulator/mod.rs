@@ -266,12 +266,17 @@ pub(crate) struct Settings {
     pub max_object_size: u64,
     /// `127.0.0.1:PORT`: a `Host` equal to it means path-style addressing.
     pub own_host: String,
+    /// Keep each object's length, CRC-64 and MD5, not its bytes.
+    pub length_only: bool,
+    /// Bytes per second each connection reads, when limited.
+    pub bandwidth_limit: Option<u64>,
 }
 
 /// State shared by the handle, the accept thread and the connection threads.
 pub(crate) struct Shared {
     pub settings: Settings,
     pub store: Mutex<Store>,
+    pub multipart: Mutex<server::multipart::Uploads>,
     requests: Mutex<VecDeque<RecordedRequest>>,
     request_total: AtomicUsize,
     faults: Mutex<VecDeque<Fault>>,
@@ -362,6 +367,8 @@ pub struct EmulatorBuilder {
     security_token: Option<String>,
     buckets: Vec<String>,
     max_object_size: u64,
+    length_only: bool,
+    bandwidth_limit: Option<u64>,
 }
 
 impl Default for EmulatorBuilder {
@@ -373,6 +380,8 @@ impl Default for EmulatorBuilder {
             security_token: None,
             buckets: Vec::new(),
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
+            length_only: false,
+            bandwidth_limit: None,
         }
     }
 }
@@ -389,6 +398,8 @@ impl fmt::Debug for EmulatorBuilder {
             )
             .field("buckets", &self.buckets)
             .field("max_object_size", &self.max_object_size)
+            .field("length_only", &self.length_only)
+            .field("bandwidth_limit", &self.bandwidth_limit)
             .finish()
     }
 }
@@ -422,6 +433,44 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Length-only mode: every object and part keeps its length, CRC-64 and MD5 (so ETags,
+    /// CRC-64 headers and ListParts stay right) but not its bytes, so tests can upload objects
+    /// over 5 GiB in little memory. Reading such an object back (GetObject) answers 501.
+    ///
+    /// ```
+    /// use oss_blocking as oss;
+    /// let emu = oss::emulator::Emulator::builder().length_only(true).start().unwrap();
+    /// let client = oss::Client::new(emu.config());
+    /// client.put_object(oss::PutObjectRequest::new(emu.bucket(), "k").body(vec![1u8; 4096]))?;
+    /// assert_eq!(
+    ///     emu.object_len_and_crc64(emu.bucket(), "k"),
+    ///     Some((4096, oss::crc64::checksum(&[1u8; 4096])))
+    /// );
+    /// # Ok::<(), oss::OperationError>(())
+    /// ```
+    pub fn length_only(mut self, yes: bool) -> Self {
+        self.length_only = yes;
+        self
+    }
+
+    /// Limits what each connection reads to `bytes_per_second` (0 means no limit), as a long,
+    /// thin link to a distant region would: one connection then uploads at that rate, and
+    /// parallel parts on several connections add up.
+    ///
+    /// ```
+    /// use oss_blocking as oss;
+    /// let emu = oss::emulator::Emulator::builder().bandwidth_limit(1_000_000).start().unwrap();
+    /// let client = oss::Client::new(emu.config());
+    /// let started = std::time::Instant::now();
+    /// client.put_object(oss::PutObjectRequest::new(emu.bucket(), "k").body(vec![0u8; 200_000]))?;
+    /// assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    /// # Ok::<(), oss::OperationError>(())
+    /// ```
+    pub fn bandwidth_limit(mut self, bytes_per_second: u64) -> Self {
+        self.bandwidth_limit = (bytes_per_second > 0).then_some(bytes_per_second);
+        self
+    }
+
     /// The largest PutObject body accepted (default 5 GiB, OSS's limit); larger ones get 400
     /// `EntityTooLarge`. A small value lets tests hit that error with small bodies.
     pub fn max_object_size(mut self, bytes: u64) -> Self {
@@ -450,8 +499,11 @@ impl EmulatorBuilder {
                 security_token: self.security_token,
                 max_object_size: self.max_object_size,
                 own_host: addr.to_string(),
+                length_only: self.length_only,
+                bandwidth_limit: self.bandwidth_limit,
             },
             store: Mutex::new(store),
+            multipart: Mutex::new(server::multipart::Uploads::default()),
             requests: Mutex::new(VecDeque::new()),
             request_total: AtomicUsize::new(0),
             faults: Mutex::new(VecDeque::new()),
@@ -680,7 +732,7 @@ impl Emulator {
     pub fn object_len_and_crc64(&self, bucket: &str, key: &str) -> Option<(u64, u64)> {
         lock(&self.shared.store)
             .get(bucket, key)
-            .map(|o| (o.data.len() as u64, o.crc64))
+            .map(|o| (o.size, o.crc64))
     }
 
     /// How many objects are stored, in all buckets.
@@ -715,6 +767,59 @@ impl Emulator {
                 }
             }
         }
+    }
+
+    /// Queues a fault for one multipart operation (`"InitiateMultipartUpload"`,
+    /// `"UploadPart"`, `"CompleteMultipartUpload"`, `"AbortMultipartUpload"`, `"ListParts"`,
+    /// `"ListMultipartUploads"`) and, with `Some(n)`, only for UploadPart number `n`. It
+    /// applies `times` times: `ErrorStatus`, `ResetAfter`, `Stall`, and for UploadPart and
+    /// Complete `WrongCrc` and `NoCrcHeader`. Faults from [`Emulator::inject`] still apply
+    /// to every request.
+    ///
+    /// ```
+    /// use oss_blocking as oss;
+    /// use oss::emulator::{Emulator, Fault};
+    /// let emu = Emulator::start().unwrap();
+    /// // "fail UploadPart 3 once with 503", "wrong CRC on part 2":
+    /// emu.inject_for("UploadPart", Some(3), Fault::ErrorStatus { status: 503, code: "ServiceUnavailable".into(), times: 1 });
+    /// emu.inject_for("UploadPart", Some(2), Fault::WrongCrc { times: 1 });
+    /// ```
+    pub fn inject_for(&self, operation: &str, part_number: Option<u32>, fault: Fault) {
+        let mut fault = fault;
+        if fault.times_mut().is_some_and(|t| *t > 0) {
+            lock(&self.shared.multipart).inject(operation, part_number, fault);
+        }
+    }
+
+    /// TCP connections accepted since start: with a client that reuses its connections this
+    /// stays at the number of threads that used it at once.
+    ///
+    /// ```
+    /// let emu = oss_blocking::emulator::Emulator::start().unwrap();
+    /// assert_eq!(emu.connections_accepted(), 0);
+    /// ```
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.next_connection.load(Ordering::Relaxed)
+    }
+
+    /// Multipart uploads initiated and neither completed nor aborted.
+    ///
+    /// ```
+    /// let emu = oss_blocking::emulator::Emulator::start().unwrap();
+    /// assert_eq!(emu.open_uploads(), 0);
+    /// ```
+    pub fn open_uploads(&self) -> usize {
+        lock(&self.shared.multipart).open_uploads()
+    }
+
+    /// The most UploadPart bodies the emulator was receiving at one time (since start).
+    ///
+    /// ```
+    /// let emu = oss_blocking::emulator::Emulator::start().unwrap();
+    /// assert_eq!(emu.max_concurrent_parts(), 0);
+    /// ```
+    pub fn max_concurrent_parts(&self) -> usize {
+        lock(&self.shared.multipart).max_parts_in_flight()
     }
 
     /// Removes every queued fault and resets the clock offset.

@@ -251,6 +251,8 @@ mod tests {
             security_token: None,
             max_object_size: 1 << 20,
             own_host: "127.0.0.1:1".into(),
+            length_only: false,
+            bandwidth_limit: None,
         }
     }
 

@@ -24,6 +24,9 @@ use super::error::{self, ErrorReply};
 use super::http::{self, Body, BodyReader, HeadError, RequestHead, Response};
 use super::store::{Object, PutRefused};
 use super::{lock, Fault, RecordedRequest, Shared};
+
+#[path = "multipart.rs"]
+pub(crate) mod multipart;
 use crate::Headers;
 
 /// How often a blocked read wakes up to check for shutdown.
@@ -74,6 +77,30 @@ struct ConnReader<'a> {
     shutdown: &'a AtomicBool,
     limit: Duration,
     last_progress: Instant,
+    /// The bandwidth limit: bytes per second, and when the bytes read so far are due.
+    pace: Option<(u64, Instant)>,
+}
+
+impl ConnReader<'_> {
+    /// Waits until `n` more bytes are due at the connection's rate (each read adds its share;
+    /// an idle connection does not save up credit).
+    fn pace(&mut self, n: usize) {
+        let Some((rate, due)) = self.pace.as_mut() else {
+            return;
+        };
+        let now = Instant::now();
+        let start = (*due).max(now);
+        let share = Duration::from_secs_f64(n as f64 / (*rate).max(1) as f64);
+        *due = start.checked_add(share).unwrap_or(start);
+        while !self.shutdown.load(Ordering::Relaxed) {
+            match due.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => {
+                    std::thread::sleep(left.min(Duration::from_millis(50)))
+                }
+                _ => break,
+            }
+        }
+    }
 }
 
 impl ConnReader<'_> {
@@ -94,6 +121,7 @@ impl Read for ConnReader<'_> {
             }
             match self.stream.read(buf) {
                 Ok(n) => {
+                    self.pace(n);
                     self.last_progress = Instant::now();
                     return Ok(n);
                 }
@@ -152,6 +180,10 @@ pub(crate) fn serve_connection(shared: &Arc<Shared>, stream: TcpStream) {
             shutdown: &shared.shutdown,
             limit: IDLE_TIMEOUT,
             last_progress: Instant::now(),
+            pace: shared
+                .settings
+                .bandwidth_limit
+                .map(|rate| (rate, Instant::now())),
         },
     );
     for served in 1..=MAX_REQUESTS_PER_CONNECTION {
@@ -474,8 +506,10 @@ fn process(ex: &mut Exchange<'_, '_>, body: &mut BodyReader<'_, Reader<'_>>) -> 
     }
     // "PutObject" faults (WrongCrc, NoCrcHeader, CallbackFailed, AnswerLost) apply to appends too.
     let is_append = head.method == "POST" && append::is_append(raw_query);
-    let is_put_object =
-        (head.method == "PUT" || is_append) && target.bucket.is_some() && target.key.is_some();
+    let is_put_object = ((head.method == "PUT" && !multipart::is_multipart(raw_query))
+        || is_append)
+        && target.bucket.is_some()
+        && target.key.is_some();
 
     let mut put_fault = None;
     match shared.take_fault(is_put_object) {
@@ -529,6 +563,9 @@ fn process(ex: &mut Exchange<'_, '_>, body: &mut BodyReader<'_, Reader<'_>>) -> 
     );
     if let Err(e) = auth {
         return e.into();
+    }
+    if let Some(outcome) = multipart::dispatch(ex, body, &target, raw_query) {
+        return outcome;
     }
 
     match (
@@ -766,6 +803,7 @@ fn put_object(
     let mut crc = CRC64.digest();
     let mut md5 = md5::Context::new();
     let mut buf = vec![0u8; IO_BUFFER];
+    let mut received = 0u64;
     loop {
         let n = match body.read(&mut buf) {
             Ok(0) => break,
@@ -775,13 +813,16 @@ fn put_object(
             }
             Err(_) => return Outcome::Drop,
         };
-        if (data.len() as u64).saturating_add(n as u64) > max {
+        if received.saturating_add(n as u64) > max {
             return error::entity_too_large(max).into();
         }
         let chunk = buf.get(..n).unwrap_or_default();
         crc.update(chunk);
         md5.consume(chunk);
-        data.extend_from_slice(chunk);
+        received = received.saturating_add(n as u64);
+        if !shared.settings.length_only {
+            data.extend_from_slice(chunk);
+        }
     }
     let md5: [u8; 16] = md5.finalize().into();
     if expected_md5.is_some_and(|e| e != md5) {
@@ -792,8 +833,9 @@ fn put_object(
     }
     let crc = crc.finalize();
     let (etag, content_md5) = super::store::etag_and_content_md5(md5);
-    let size = data.len() as u64;
+    let size = received;
     let object = Object {
+        size,
         data: Arc::new(data),
         headers: head
             .headers
@@ -885,6 +927,9 @@ fn get_object(ex: &mut Exchange<'_, '_>, bucket: &str, key: &str) -> Outcome {
         return error::no_such_key(key).into();
     };
     drop(store);
+    if object.data.len() as u64 != object.size {
+        return error::not_implemented("reading an object stored in length-only mode").into();
+    }
     let mut resp = Response::new(200)
         .header(
             "Content-Type",

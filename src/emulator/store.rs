@@ -13,7 +13,9 @@ use crate::Headers;
 /// One stored object.
 #[derive(Debug)]
 pub(crate) struct Object {
+    /// The bytes; empty in length-only mode, where `size` alone says how many were stored.
     pub data: Arc<Vec<u8>>,
+    pub size: u64,
     pub headers: Headers,
     /// `"` + uppercase hex MD5 + `"`.
     pub etag: String,

@@ -5,5 +5,6 @@
 pub(crate) mod append_object;
 pub(crate) mod get_object;
 pub(crate) mod head_object;
+pub(crate) mod multipart;
 pub(crate) mod put_object;
 pub(crate) mod shared;

@@ -311,6 +311,48 @@ impl crate::presign::sealed::Sealed for PutObjectRequest {
 
 impl crate::presign::Presignable for PutObjectRequest {}
 
+/// A PutObjectRequest taken apart, for the uploader, which sends each option group on the
+/// multipart step it belongs to.
+pub(crate) struct PutObjectParts {
+    pub bucket: String,
+    pub key: String,
+    pub attributes: ObjectAttributes,
+    pub write: WriteOptions,
+    pub callback: CallbackOptions,
+    pub transfer: TransferOptions,
+    pub request: RequestOptions,
+    pub progress: Option<Box<ProgressFn>>,
+}
+
+impl PutObjectRequest {
+    pub(crate) fn into_parts(self) -> PutObjectParts {
+        PutObjectParts {
+            bucket: self.bucket,
+            key: self.key,
+            attributes: self.attributes,
+            write: self.write,
+            callback: self.callback,
+            transfer: self.transfer,
+            request: self.request,
+            progress: self.progress,
+        }
+    }
+
+    pub(crate) fn from_parts(parts: PutObjectParts, body: Body) -> Self {
+        PutObjectRequest {
+            bucket: parts.bucket,
+            key: parts.key,
+            body,
+            attributes: parts.attributes,
+            write: parts.write,
+            callback: parts.callback,
+            transfer: parts.transfer,
+            request: parts.request,
+            progress: parts.progress,
+        }
+    }
+}
+
 impl fmt::Debug for PutObjectRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PutObjectRequest")
