@@ -39,8 +39,11 @@ pub(crate) mod sealed {
 }
 
 /// A request type that [`Client::presign`] accepts: [`crate::PutObjectRequest`],
-/// [`crate::GetObjectRequest`] and [`crate::HeadObjectRequest`]. Sealed: only this crate's
-/// request types implement it.
+/// [`crate::GetObjectRequest`], [`crate::HeadObjectRequest`] and the multipart steps
+/// [`crate::InitiateMultipartUploadRequest`], [`crate::UploadPartRequest`],
+/// [`crate::CompleteMultipartUploadRequest`] (whoever holds the URL sends the part list as the
+/// body) and [`crate::AbortMultipartUploadRequest`]. Sealed: only this crate's request types
+/// implement it.
 pub trait Presignable: sealed::Sealed {}
 
 /// A presigned request: run it with any HTTP client before [`PresignedRequest::expiration`].

@@ -305,3 +305,122 @@ fn put_and_head_work_in_v1_mode_with_a_token() {
         .unwrap_err();
     assert_eq!(err.service_error().unwrap().code(), "SignatureDoesNotMatch");
 }
+
+/// The text between `<tag>` and `</tag>` of an XML answer.
+fn xml_text(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open).unwrap() + open.len();
+    let end = start + xml[start..].find(&format!("</{tag}>")).unwrap();
+    xml[start..end].to_string()
+}
+
+#[test]
+fn a_whole_multipart_upload_runs_through_presigned_urls_in_both_versions() {
+    let (emu, v4) = setup();
+    let d = Duration::from_secs(900);
+    let (first, last) = (pattern(100 * 1024), b"tail".to_vec());
+    for (client, key) in [(&v4, "mp/v4.bin"), (&v1(&emu), "mp/v1.bin")] {
+        let init = client
+            .presign(
+                oss::InitiateMultipartUploadRequest::new(emu.bucket(), key),
+                d,
+            )
+            .unwrap();
+        assert_eq!(init.method, "POST");
+        assert!(
+            init.signed_headers.is_empty(),
+            "no guessed Content-Type is signed"
+        );
+        let (status, xml) = run(&init, b"", &[]);
+        assert_eq!(status, 200, "{key}: {xml}");
+        let upload_id = xml_text(&xml, "UploadId");
+
+        let mut etags = Vec::new();
+        for (number, data) in [(1, &first), (2, &last)] {
+            let part = client
+                .presign(
+                    oss::UploadPartRequest::new(emu.bucket(), key, &upload_id, number),
+                    d,
+                )
+                .unwrap();
+            assert_eq!(part.method, "PUT");
+            let mut req = ureq::http::Request::builder()
+                .method("PUT")
+                .uri(part.url.as_str());
+            for (name, value) in &part.signed_headers {
+                req = req.header(name.as_str(), value.as_str());
+            }
+            let resp = http().run(req.body(data.clone()).unwrap()).unwrap();
+            assert_eq!(resp.status().as_u16(), 200, "{key} part {number}");
+            let etag = resp.headers()["etag"].to_str().unwrap().to_string();
+            etags.push((number, etag));
+        }
+
+        let complete = client
+            .presign(
+                oss::CompleteMultipartUploadRequest::new(emu.bucket(), key, &upload_id),
+                d,
+            )
+            .unwrap();
+        let body: String =
+            std::iter::once("<CompleteMultipartUpload>".to_string())
+                .chain(etags.iter().map(|(n, e)| {
+                    format!("<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>")
+                }))
+                .chain(std::iter::once("</CompleteMultipartUpload>".to_string()))
+                .collect();
+        let (status, answer) = run(&complete, body.as_bytes(), &[]);
+        assert_eq!(status, 200, "{key}: {answer}");
+        let stored = emu.object(emu.bucket(), key).unwrap();
+        assert_eq!(stored.data, [first.as_slice(), last.as_slice()].concat());
+    }
+}
+
+#[test]
+fn a_presigned_abort_ends_the_upload() {
+    let (emu, client) = setup();
+    let init = client
+        .initiate_multipart_upload(oss::InitiateMultipartUploadRequest::new(
+            emu.bucket(),
+            "a.bin",
+        ))
+        .unwrap();
+    let abort = client
+        .presign(
+            oss::AbortMultipartUploadRequest::new(emu.bucket(), "a.bin", &init.upload_id),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    assert_eq!(abort.method, "DELETE");
+    let (status, body) = run(&abort, b"", &[]);
+    assert_eq!(status, 204, "{body}");
+    let err = client
+        .list_parts(oss::ListPartsRequest::new(
+            emu.bucket(),
+            "a.bin",
+            &init.upload_id,
+        ))
+        .unwrap_err();
+    assert_eq!(err.service_error().map(|s| s.code()), Some("NoSuchUpload"));
+}
+
+#[test]
+fn presigning_a_multipart_request_checks_it_first() {
+    let (emu, client) = setup();
+    let err = client
+        .presign(
+            oss::UploadPartRequest::new(emu.bucket(), "k", "", 1),
+            Duration::from_secs(60),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), oss::ErrorKind::InvalidArgument);
+    assert_eq!(err.operation(), "UploadPart");
+    let err = client
+        .presign(
+            oss::UploadPartRequest::new(emu.bucket(), "k", "id", 10_001),
+            Duration::from_secs(60),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), oss::ErrorKind::InvalidArgument);
+    assert_eq!(emu.request_count(), 0);
+}

@@ -94,14 +94,29 @@ impl AbortMultipartUploadRequest {
     }
 
     fn wire(&self) -> Result<(Headers, Vec<(String, String)>), String> {
+        let (mut h, query) = self.option_wire()?;
+        shared::set_default(&mut h, "Content-MD5", || EMPTY_BODY_MD5.to_string());
+        Ok((h, query))
+    }
+
+    /// What the caller set, and the query `uploadId` with the caller's parameters.
+    fn option_wire(&self) -> Result<(Headers, Vec<(String, String)>), String> {
         mp::check_upload_id(&self.upload_id)?;
         let mut h = Headers::new();
         let mut query = vec![("uploadId".to_string(), self.upload_id.clone())];
         query.extend(self.request.apply(&mut h)?);
-        shared::set_default(&mut h, "Content-MD5", || EMPTY_BODY_MD5.to_string());
         Ok((h, query))
     }
 }
+
+impl crate::presign::sealed::Sealed for AbortMultipartUploadRequest {
+    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+        let wire = self.option_wire();
+        mp::presign_parts(OPERATION, "DELETE", self.bucket, self.key, wire)
+    }
+}
+
+impl crate::presign::Presignable for AbortMultipartUploadRequest {}
 
 /// What OSS answered to a successful AbortMultipartUpload.
 #[non_exhaustive]

@@ -181,25 +181,30 @@ impl CompleteMultipartUploadRequest {
 
     /// Headers, query and the XML body.
     fn wire(&self) -> Result<Wire, String> {
-        mp::check_upload_id(&self.upload_id)?;
         let xml = self.xml()?;
-        let mut h = Headers::new();
-        self.write.apply(&mut h);
-        self.callback.apply(&mut h)?;
-        if self.complete_all {
-            h.set("x-oss-complete-all", "yes");
-        }
-        let mut query = vec![
-            ("encoding-type".to_string(), "url".to_string()),
-            ("uploadId".to_string(), self.upload_id.clone()),
-        ];
-        query.extend(self.request.apply(&mut h)?);
+        let (mut h, mut query) = self.option_wire()?;
+        query.insert(0, ("encoding-type".to_string(), "url".to_string()));
         if xml.is_empty() {
             shared::set_default(&mut h, "Content-MD5", || EMPTY_BODY_MD5.to_string());
         } else {
             shared::set_default(&mut h, "Content-MD5", || mp::md5_base64(xml.as_bytes()));
         }
         Ok((h, query, xml))
+    }
+
+    /// What the caller set, and the query `uploadId` with the caller's parameters (the part
+    /// list is the body, which a presigned URL does not cover).
+    fn option_wire(&self) -> Result<(Headers, Vec<(String, String)>), String> {
+        mp::check_upload_id(&self.upload_id)?;
+        let mut h = Headers::new();
+        self.write.apply(&mut h);
+        self.callback.apply(&mut h)?;
+        if self.complete_all {
+            h.set("x-oss-complete-all", "yes");
+        }
+        let mut query = vec![("uploadId".to_string(), self.upload_id.clone())];
+        query.extend(self.request.apply(&mut h)?);
+        Ok((h, query))
     }
 
     /// The part list sorted by number, no declaration, no whitespace, `& < >` escaped.
@@ -253,6 +258,15 @@ impl CompleteMultipartUploadRequest {
 
 /// Headers, query parameters and the XML body of a Complete request.
 type Wire = (Headers, Vec<(String, String)>, String);
+
+impl crate::presign::sealed::Sealed for CompleteMultipartUploadRequest {
+    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+        let wire = self.option_wire();
+        mp::presign_parts(OPERATION, "POST", self.bucket, self.key, wire)
+    }
+}
+
+impl crate::presign::Presignable for CompleteMultipartUploadRequest {}
 
 /// What OSS answered to a successful CompleteMultipartUpload.
 #[non_exhaustive]

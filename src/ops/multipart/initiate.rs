@@ -110,16 +110,8 @@ impl InitiateMultipartUploadRequest {
     /// The headers and query: the attributes, `Content-Type` guessed from the key unless set,
     /// the empty body's `Content-MD5`, and `uploads` then `encoding-type=url`.
     fn wire(&self) -> Result<(Headers, Vec<(String, String)>), String> {
-        let mut h = Headers::new();
-        self.attributes.apply(&mut h)?;
-        if let Some(forbid) = self.forbid_overwrite {
-            h.set("x-oss-forbid-overwrite", forbid.to_string());
-        }
-        let mut query = vec![
-            ("uploads".to_string(), String::new()),
-            ("encoding-type".to_string(), "url".to_string()),
-        ];
-        query.extend(self.request.apply(&mut h)?);
+        let (mut h, mut query) = self.option_wire()?;
+        query.insert(1, ("encoding-type".to_string(), "url".to_string()));
         shared::set_default(&mut h, "Content-MD5", || EMPTY_BODY_MD5.to_string());
         shared::set_default(&mut h, "Content-Type", || {
             mime::content_type_for_key(&self.key).to_string()
@@ -127,6 +119,29 @@ impl InitiateMultipartUploadRequest {
         Ok((h, query))
     }
 }
+
+impl InitiateMultipartUploadRequest {
+    /// What the caller set, as headers, and the query `uploads` with the caller's parameters.
+    fn option_wire(&self) -> Result<(Headers, Vec<(String, String)>), String> {
+        let mut h = Headers::new();
+        self.attributes.apply(&mut h)?;
+        if let Some(forbid) = self.forbid_overwrite {
+            h.set("x-oss-forbid-overwrite", forbid.to_string());
+        }
+        let mut query = vec![("uploads".to_string(), String::new())];
+        query.extend(self.request.apply(&mut h)?);
+        Ok((h, query))
+    }
+}
+
+impl crate::presign::sealed::Sealed for InitiateMultipartUploadRequest {
+    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+        let wire = self.option_wire();
+        mp::presign_parts(OPERATION, "POST", self.bucket, self.key, wire)
+    }
+}
+
+impl crate::presign::Presignable for InitiateMultipartUploadRequest {}
 
 /// What OSS answered to InitiateMultipartUpload.
 #[non_exhaustive]

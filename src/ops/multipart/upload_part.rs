@@ -167,6 +167,16 @@ impl UploadPartRequest {
     }
 }
 
+/// The body is not part of a presigned URL: whoever holds it sends the part's bytes.
+impl crate::presign::sealed::Sealed for UploadPartRequest {
+    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+        let wire = self.wire();
+        mp::presign_parts(OPERATION, "PUT", self.bucket, self.key, wire)
+    }
+}
+
+impl crate::presign::Presignable for UploadPartRequest {}
+
 impl fmt::Debug for UploadPartRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UploadPartRequest")
