@@ -109,7 +109,7 @@ impl EcsRamRoleCredentialsProvider {
     }
 
     /// The metadata service (default `http://100.100.100.200`); tests point it at
-    /// [`crate::emulator::EcsMetadataServer`].
+    /// `emulator::EcsMetadataServer` (feature `emulator`).
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = endpoint.into().trim_end_matches('/').to_string();
         self

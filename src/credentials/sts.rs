@@ -249,6 +249,64 @@ fn sts_error_detail(body: &str) -> String {
     detail
 }
 
+/// The setters both STS providers take (session name, duration, policy, endpoint, TLS),
+/// written once for types with `session: Session` and `http: Http` fields.
+macro_rules! session_setters {
+    () => {
+        /// Reads the session name, STS region and VPC settings from `env` instead.
+        pub fn environment(mut self, env: Environment) -> Self {
+            let role_arn = std::mem::take(&mut self.session.role_arn);
+            self.session = Session::new(role_arn, &env);
+            self
+        }
+
+        /// The `RoleSessionName` (2 to 64 characters of `A-Z a-z 0-9 . @ _ -`).
+        pub fn role_session_name(mut self, name: impl Into<String>) -> Self {
+            self.session.session_name = Some(name.into());
+            self
+        }
+
+        /// How long the credentials last, 900 s to 43200 s (and at most the role's
+        /// `MaxSessionDuration`); default 3600 s.
+        pub fn duration(mut self, duration: Duration) -> Self {
+            self.session.duration = duration;
+            self
+        }
+
+        /// A policy (JSON, 1 to 2048 characters) that narrows the role's permissions.
+        pub fn policy(mut self, policy: impl Into<String>) -> Self {
+            self.session.policy = Some(policy.into());
+            self
+        }
+
+        /// The STS endpoint, a host or a URL (`https://` is assumed without a scheme).
+        pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+            self.session.endpoint.explicit = Some(endpoint.into());
+            self
+        }
+
+        /// The STS region (`sts.<region>.aliyuncs.com`), when no endpoint is given.
+        pub fn sts_region(mut self, region: impl Into<String>) -> Self {
+            self.session.endpoint.region = Some(region.into());
+            self
+        }
+
+        /// Use the VPC endpoint `sts-vpc.<region>.aliyuncs.com`.
+        pub fn enable_vpc(mut self, vpc: bool) -> Self {
+            self.session.endpoint.vpc = vpc;
+            self
+        }
+
+        /// Trust only these CA certificates (PEM; repeatable) for the STS endpoint instead of the
+        /// built-in roots, as [`crate::Config::tls_ca_pem`] does for OSS; certificates are always
+        /// verified.
+        pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+            self.http = self.http.add_ca_pem(pem.into());
+            self
+        }
+    };
+}
+
 /// Temporary credentials of a RAM role, from STS `AssumeRole`, signed with the credentials of
 /// another provider (the source: long-term keys, STS keys, or any provider).
 ///
@@ -304,62 +362,12 @@ impl StsAssumeRoleCredentialsProvider {
         }
     }
 
-    /// Reads the session name, STS region and VPC settings from `env` instead.
-    pub fn environment(mut self, env: Environment) -> Self {
-        let role_arn = std::mem::take(&mut self.session.role_arn);
-        self.session = Session::new(role_arn, &env);
-        self
-    }
-
-    /// The `RoleSessionName` (2 to 64 characters of `A-Z a-z 0-9 . @ _ -`).
-    pub fn role_session_name(mut self, name: impl Into<String>) -> Self {
-        self.session.session_name = Some(name.into());
-        self
-    }
-
-    /// How long the credentials last, 900 s to 43200 s (and at most the role's
-    /// `MaxSessionDuration`); default 3600 s.
-    pub fn duration(mut self, duration: Duration) -> Self {
-        self.session.duration = duration;
-        self
-    }
-
-    /// A policy (JSON, 1 to 2048 characters) that narrows the role's permissions.
-    pub fn policy(mut self, policy: impl Into<String>) -> Self {
-        self.session.policy = Some(policy.into());
-        self
-    }
+    session_setters!();
 
     /// The `ExternalId` the role's trust policy asks for (2 to 1224 characters of
     /// `A-Z a-z 0-9 _ + = , . @ : / -`).
     pub fn external_id(mut self, id: impl Into<String>) -> Self {
         self.external_id = Some(id.into());
-        self
-    }
-
-    /// The STS endpoint, a host or a URL (`https://` is assumed without a scheme).
-    pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.session.endpoint.explicit = Some(endpoint.into());
-        self
-    }
-
-    /// The STS region (`sts.<region>.aliyuncs.com`), when no endpoint is given.
-    pub fn sts_region(mut self, region: impl Into<String>) -> Self {
-        self.session.endpoint.region = Some(region.into());
-        self
-    }
-
-    /// Use the VPC endpoint `sts-vpc.<region>.aliyuncs.com`.
-    pub fn enable_vpc(mut self, vpc: bool) -> Self {
-        self.session.endpoint.vpc = vpc;
-        self
-    }
-
-    /// Trust only these CA certificates (PEM; repeatable) for the STS endpoint instead of the
-    /// built-in roots, as [`crate::Config::tls_ca_pem`] does for OSS; certificates are always
-    /// verified.
-    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.http = self.http.add_ca_pem(pem.into());
         self
     }
 
@@ -518,56 +526,7 @@ impl OidcRoleCredentialsProvider {
         }
     }
 
-    /// Reads the session name, STS region and VPC settings from `env` instead.
-    pub fn environment(mut self, env: Environment) -> Self {
-        let role_arn = std::mem::take(&mut self.session.role_arn);
-        self.session = Session::new(role_arn, &env);
-        self
-    }
-
-    /// The `RoleSessionName` (2 to 64 characters of `A-Z a-z 0-9 . @ _ -`).
-    pub fn role_session_name(mut self, name: impl Into<String>) -> Self {
-        self.session.session_name = Some(name.into());
-        self
-    }
-
-    /// How long the credentials last, 900 s to 43200 s; default 3600 s.
-    pub fn duration(mut self, duration: Duration) -> Self {
-        self.session.duration = duration;
-        self
-    }
-
-    /// A policy (JSON, 1 to 2048 characters) that narrows the role's permissions.
-    pub fn policy(mut self, policy: impl Into<String>) -> Self {
-        self.session.policy = Some(policy.into());
-        self
-    }
-
-    /// The STS endpoint, a host or a URL (`https://` is assumed without a scheme).
-    pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.session.endpoint.explicit = Some(endpoint.into());
-        self
-    }
-
-    /// The STS region (`sts.<region>.aliyuncs.com`), when no endpoint is given.
-    pub fn sts_region(mut self, region: impl Into<String>) -> Self {
-        self.session.endpoint.region = Some(region.into());
-        self
-    }
-
-    /// Use the VPC endpoint `sts-vpc.<region>.aliyuncs.com`.
-    pub fn enable_vpc(mut self, vpc: bool) -> Self {
-        self.session.endpoint.vpc = vpc;
-        self
-    }
-
-    /// Trust only these CA certificates (PEM; repeatable) for the STS endpoint instead of the
-    /// built-in roots, as [`crate::Config::tls_ca_pem`] does for OSS; certificates are always
-    /// verified.
-    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.http = self.http.add_ca_pem(pem.into());
-        self
-    }
+    session_setters!();
 
     fn fetch(&self) -> Result<Credentials, CredentialsError> {
         self.session.validate(OIDC)?;
