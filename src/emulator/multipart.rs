@@ -259,19 +259,6 @@ fn expected_md5(head: &super::RequestHead) -> Result<Option<Vec<u8>>, super::Err
     }
 }
 
-/// What stands for a part's MD5 in length-only mode when none was computed: its CRC-64 and
-/// size, 16 bytes, so ETags stay unique per content and shaped like OSS's.
-fn stand_in_md5(crc: u64, size: u64) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    for (slot, byte) in out
-        .iter_mut()
-        .zip(crc.to_be_bytes().into_iter().chain(size.to_be_bytes()))
-    {
-        *slot = byte;
-    }
-    out
-}
-
 /// `"` + uppercase hex MD5 + `"`.
 fn etag_of(md5: &[u8; 16]) -> String {
     crate::emulator::store::etag_and_content_md5(*md5).0
@@ -433,21 +420,17 @@ fn upload_part(
         return Ok(Outcome::Drop);
     }
     let shared = ex.shared;
-    // Length-only mode hashes MD5 only to check a Content-MD5: it is what made a 6 GiB test
-    // take minutes in debug builds, and ETags need not be MD5s (see etag_of).
     let length_only = shared.settings.length_only;
-    let need_md5 = !length_only || expected_md5.is_some();
-    let Some((data, size, crc, md5)) = receive(body, length_only, need_md5)? else {
+    let Some((data, size, crc, md5)) = receive(body, length_only)? else {
         return Ok(Outcome::Drop);
     };
-    if let (Some(expected), Some(md5)) = (&expected_md5, &md5) {
+    if let Some(expected) = &expected_md5 {
         if expected.as_slice() != md5.as_slice() {
             return Err(error::invalid_digest(
                 "The Content-MD5 you specified did not match what we received.",
             ));
         }
     }
-    let md5 = md5.unwrap_or_else(|| stand_in_md5(crc, size));
     let etag = etag_of(&md5);
     let part = Part {
         data: Arc::new(data),
@@ -486,7 +469,6 @@ fn with_crc(resp: Response, crc: u64, fault: Option<Fault>) -> Response {
 fn receive(
     body: &mut BodyReader<'_, Reader<'_>>,
     length_only: bool,
-    need_md5: bool,
 ) -> Result<Option<Received>, super::ErrorReply> {
     let mut data = Vec::new();
     let mut crc = PartCrc::new(length_only);
@@ -508,15 +490,12 @@ fn receive(
         }
         let chunk = buf.get(..n).unwrap_or_default();
         crc.update(chunk);
-        if need_md5 {
-            md5.consume(chunk);
-        }
+        md5.consume(chunk);
         if !length_only {
             data.extend_from_slice(chunk);
         }
     }
-    let md5 = need_md5.then(|| md5.finalize().0);
-    Ok(Some((data, size, crc.finalize(), md5)))
+    Ok(Some((data, size, crc.finalize(), md5.finalize().0)))
 }
 
 /// The emulator's CRC-64 of a part: the `crc` crate's table (an implementation apart from the
@@ -552,7 +531,7 @@ impl PartCrc {
 }
 
 /// A part's bytes (none in length-only mode), size, CRC-64 and MD5 (unless skipped).
-type Received = (Vec<u8>, u64, u64, Option<[u8; 16]>);
+type Received = (Vec<u8>, u64, u64, [u8; 16]);
 
 /// The (number, ETag) pairs of a Complete body.
 fn parse_complete(xml: &[u8]) -> Result<Vec<(u32, String)>, super::ErrorReply> {
