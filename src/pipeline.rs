@@ -208,6 +208,27 @@ impl Client {
         }
     }
 
+    /// Sends a request given as [`crate::presign::sealed::RequestParts`] with a small body
+    /// held in memory (none, or an XML document) and no progress callback.
+    pub(crate) fn execute_parts(
+        &self,
+        parts: crate::presign::sealed::RequestParts,
+        mut body: Body,
+        check: &dyn Fn(&Response) -> Result<(), Rejection>,
+    ) -> Result<Response, OperationError> {
+        self.execute(OperationInput {
+            name: parts.name,
+            method: parts.method,
+            bucket: &parts.bucket,
+            key: parts.key.as_deref(),
+            headers: parts.headers,
+            query: parts.query,
+            body: &mut body,
+            progress: None,
+            check,
+        })
+    }
+
     /// The steps done once per operation; every error here is final and nothing is sent.
     fn prepare(&self, input: &mut OperationInput<'_>) -> Result<Prepared<'_>, OperationError> {
         let op = input.name;

@@ -19,10 +19,11 @@ pub(crate) mod sealed {
     use crate::error::OperationError;
     use crate::headers::Headers;
 
-    /// What a request would send, for presigning: no body, no Content-Type guess, no
-    /// automatic Content-MD5 (only what the caller set is signed).
+    /// A request without its body: operation, method, bucket, key, headers and query. Presign
+    /// signs it (built from what the caller set only: no Content-Type guess, no automatic
+    /// Content-MD5); small operations also send it ([`crate::Client::execute_parts`]).
     #[derive(Debug)]
-    pub struct PresignParts {
+    pub struct RequestParts {
         pub(crate) name: &'static str,
         pub(crate) method: &'static str,
         pub(crate) bucket: String,
@@ -34,7 +35,7 @@ pub(crate) mod sealed {
     /// The crate-internal half of [`super::Presignable`].
     pub trait Sealed {
         /// Checks the request (nothing is signed on bad input) and gives its parts.
-        fn presign_parts(self) -> Result<PresignParts, OperationError>;
+        fn presign_parts(self) -> Result<RequestParts, OperationError>;
     }
 }
 

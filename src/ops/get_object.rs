@@ -7,7 +7,7 @@ use crate::error::OperationError;
 use crate::headers::Headers;
 use crate::ops::head_object::object_read_parts;
 use crate::ops::shared::{self, RequestOptions};
-use crate::presign::sealed::{PresignParts, Sealed};
+use crate::presign::sealed::{RequestParts, Sealed};
 
 const OPERATION: &str = "GetObject";
 
@@ -99,7 +99,7 @@ impl fmt::Debug for GetObjectRequest {
 }
 
 impl Sealed for GetObjectRequest {
-    fn presign_parts(self) -> Result<PresignParts, OperationError> {
+    fn presign_parts(self) -> Result<RequestParts, OperationError> {
         let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
         let mut headers = Headers::new();
         let mut query = self.request.apply(&mut headers).map_err(invalid)?;

@@ -14,8 +14,8 @@ use crate::error::OperationError;
 use crate::headers::Headers;
 use crate::ops::shared::{self, RequestOptions};
 use crate::options::METADATA_PREFIX;
-use crate::pipeline::{OperationInput, Response};
-use crate::presign::sealed::{PresignParts, Sealed};
+use crate::pipeline::Response;
+use crate::presign::sealed::{RequestParts, Sealed};
 use crate::validate;
 
 const OPERATION: &str = "HeadObject";
@@ -45,19 +45,8 @@ impl Client {
         request: HeadObjectRequest,
     ) -> Result<HeadObjectResult, OperationError> {
         let parts = request.presign_parts()?;
-        let mut body = crate::body::Body::empty();
         let check = |_: &Response| Ok(());
-        let response = self.execute(OperationInput {
-            name: OPERATION,
-            method: "HEAD",
-            bucket: &parts.bucket,
-            key: parts.key.as_deref(),
-            headers: parts.headers,
-            query: parts.query,
-            body: &mut body,
-            progress: None,
-            check: &check,
-        })?;
+        let response = self.execute_parts(parts, crate::body::Body::empty(), &check)?;
         Ok(HeadObjectResult::from_response(response))
     }
 }
@@ -127,7 +116,7 @@ pub(crate) fn object_read_parts(
     version_id: Option<String>,
     mut query: Vec<(String, String)>,
     headers: Headers,
-) -> Result<PresignParts, OperationError> {
+) -> Result<RequestParts, OperationError> {
     let invalid = |m: String| OperationError::invalid_argument(op, m);
     validate::bucket_name(&bucket).map_err(invalid)?;
     validate::object_key(&key).map_err(invalid)?;
@@ -139,7 +128,7 @@ pub(crate) fn object_read_parts(
         }
         query.insert(0, ("versionId".to_string(), id));
     }
-    Ok(PresignParts {
+    Ok(RequestParts {
         name: op,
         method,
         bucket,
@@ -150,7 +139,7 @@ pub(crate) fn object_read_parts(
 }
 
 impl Sealed for HeadObjectRequest {
-    fn presign_parts(self) -> Result<PresignParts, OperationError> {
+    fn presign_parts(self) -> Result<RequestParts, OperationError> {
         let mut headers = Headers::new();
         let query = self
             .request

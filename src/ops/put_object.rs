@@ -293,12 +293,12 @@ impl PutObjectRequest {
 /// Presigning signs only what the caller set: no `Content-Type` guess and no automatic
 /// `Content-MD5`, so the uploader knows exactly which headers to send. The body is ignored.
 impl crate::presign::sealed::Sealed for PutObjectRequest {
-    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+    fn presign_parts(self) -> Result<crate::presign::sealed::RequestParts, OperationError> {
         let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
         validate::bucket_name(&self.bucket).map_err(invalid)?;
         validate::object_key(&self.key).map_err(invalid)?;
         let (headers, query) = self.option_headers()?;
-        Ok(crate::presign::sealed::PresignParts {
+        Ok(crate::presign::sealed::RequestParts {
             name: OPERATION,
             method: "PUT",
             bucket: self.bucket,

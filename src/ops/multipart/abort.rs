@@ -7,8 +7,7 @@ use crate::error::OperationError;
 use crate::headers::Headers;
 use crate::ops::multipart::{self as mp, EMPTY_BODY_MD5};
 use crate::ops::shared::{self, RequestOptions};
-use crate::pipeline::{OperationInput, Response};
-use crate::validate;
+use crate::pipeline::Response;
 
 const OPERATION: &str = "AbortMultipartUpload";
 
@@ -32,23 +31,15 @@ impl Client {
         &self,
         request: AbortMultipartUploadRequest,
     ) -> Result<AbortMultipartUploadResult, OperationError> {
-        let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
-        validate::bucket_name(&request.bucket).map_err(invalid)?;
-        validate::object_key(&request.key).map_err(invalid)?;
-        let (headers, query) = request.wire().map_err(invalid)?;
         let check = |response: &Response| mp::check_request_id(OPERATION, response);
-        let mut body = Body::empty();
-        let response = self.execute(OperationInput {
-            name: OPERATION,
-            method: "DELETE",
-            bucket: &request.bucket,
-            key: Some(&request.key),
-            headers,
-            query,
-            body: &mut body,
-            progress: None,
-            check: &check,
-        })?;
+        let parts = mp::request_parts(
+            OPERATION,
+            "DELETE",
+            &request.bucket,
+            Some(&request.key),
+            request.wire(),
+        )?;
+        let response = self.execute_parts(parts, Body::empty(), &check)?;
         Ok(AbortMultipartUploadResult {
             status_code: response.status,
             request_id: mp::request_id(&response.headers).unwrap_or_default(),
@@ -110,9 +101,9 @@ impl AbortMultipartUploadRequest {
 }
 
 impl crate::presign::sealed::Sealed for AbortMultipartUploadRequest {
-    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+    fn presign_parts(self) -> Result<crate::presign::sealed::RequestParts, OperationError> {
         let wire = self.option_wire();
-        mp::presign_parts(OPERATION, "DELETE", self.bucket, self.key, wire)
+        mp::request_parts(OPERATION, "DELETE", &self.bucket, Some(&self.key), wire)
     }
 }
 

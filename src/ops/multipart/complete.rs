@@ -8,9 +8,8 @@ use crate::error::{OperationError, ServiceError};
 use crate::headers::Headers;
 use crate::ops::multipart::{self as mp, EMPTY_BODY_MD5};
 use crate::ops::shared::{self, CallbackOptions, RequestOptions, WriteOptions};
-use crate::pipeline::{OperationInput, Rejection, Response};
+use crate::pipeline::{Rejection, Response};
 use crate::retry::Refusal;
-use crate::validate;
 
 const OPERATION: &str = "CompleteMultipartUpload";
 
@@ -42,24 +41,15 @@ impl Client {
         &self,
         request: CompleteMultipartUploadRequest,
     ) -> Result<CompleteMultipartUploadResult, OperationError> {
-        let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
-        validate::bucket_name(&request.bucket).map_err(invalid)?;
-        validate::object_key(&request.key).map_err(invalid)?;
-        let (headers, query, xml) = request.wire().map_err(invalid)?;
+        let (wire, xml) = match request.wire() {
+            Ok((headers, query, xml)) => (Ok((headers, query)), xml),
+            Err(e) => (Err(e), String::new()),
+        };
+        let parts =
+            mp::request_parts(OPERATION, "POST", &request.bucket, Some(&request.key), wire)?;
         let with_callback = request.callback.is_set();
         let check = |response: &Response| check(response, with_callback);
-        let mut body = Body::from(xml);
-        let response = self.execute(OperationInput {
-            name: OPERATION,
-            method: "POST",
-            bucket: &request.bucket,
-            key: Some(&request.key),
-            headers,
-            query,
-            body: &mut body,
-            progress: None,
-            check: &check,
-        })?;
+        let response = self.execute_parts(parts, Body::from(xml), &check)?;
         CompleteMultipartUploadResult::from_response(response, with_callback)
     }
 }
@@ -260,9 +250,9 @@ impl CompleteMultipartUploadRequest {
 type Wire = (Headers, Vec<(String, String)>, String);
 
 impl crate::presign::sealed::Sealed for CompleteMultipartUploadRequest {
-    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+    fn presign_parts(self) -> Result<crate::presign::sealed::RequestParts, OperationError> {
         let wire = self.option_wire();
-        mp::presign_parts(OPERATION, "POST", self.bucket, self.key, wire)
+        mp::request_parts(OPERATION, "POST", &self.bucket, Some(&self.key), wire)
     }
 }
 

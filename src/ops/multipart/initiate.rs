@@ -5,10 +5,10 @@ use crate::body::Body;
 use crate::client::Client;
 use crate::error::OperationError;
 use crate::headers::Headers;
+use crate::mime;
 use crate::ops::multipart::{self as mp, EMPTY_BODY_MD5};
 use crate::ops::shared::{self, ObjectAttributes, RequestOptions};
-use crate::pipeline::{OperationInput, Response};
-use crate::{mime, validate};
+use crate::pipeline::Response;
 
 const OPERATION: &str = "InitiateMultipartUpload";
 
@@ -35,23 +35,15 @@ impl Client {
         &self,
         request: InitiateMultipartUploadRequest,
     ) -> Result<InitiateMultipartUploadResult, OperationError> {
-        let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
-        validate::bucket_name(&request.bucket).map_err(invalid)?;
-        validate::object_key(&request.key).map_err(invalid)?;
-        let (headers, query) = request.wire().map_err(invalid)?;
         let check = |response: &Response| mp::check_request_id(OPERATION, response);
-        let mut body = Body::empty();
-        let response = self.execute(OperationInput {
-            name: OPERATION,
-            method: "POST",
-            bucket: &request.bucket,
-            key: Some(&request.key),
-            headers,
-            query,
-            body: &mut body,
-            progress: None,
-            check: &check,
-        })?;
+        let parts = mp::request_parts(
+            OPERATION,
+            "POST",
+            &request.bucket,
+            Some(&request.key),
+            request.wire(),
+        )?;
+        let response = self.execute_parts(parts, Body::empty(), &check)?;
         InitiateMultipartUploadResult::from_response(&response)
     }
 }
@@ -135,9 +127,9 @@ impl InitiateMultipartUploadRequest {
 }
 
 impl crate::presign::sealed::Sealed for InitiateMultipartUploadRequest {
-    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+    fn presign_parts(self) -> Result<crate::presign::sealed::RequestParts, OperationError> {
         let wire = self.option_wire();
-        mp::presign_parts(OPERATION, "POST", self.bucket, self.key, wire)
+        mp::request_parts(OPERATION, "POST", &self.bucket, Some(&self.key), wire)
     }
 }
 

@@ -7,8 +7,7 @@ use crate::error::OperationError;
 use crate::headers::Headers;
 use crate::ops::multipart::{self as mp, EMPTY_BODY_MD5, MAX_LIST_PAGE};
 use crate::ops::shared::{self, RequestOptions};
-use crate::pipeline::{OperationInput, Response};
-use crate::validate;
+use crate::pipeline::Response;
 
 const OPERATION: &str = "ListParts";
 
@@ -39,23 +38,15 @@ impl Client {
     /// # Ok::<(), oss::OperationError>(())
     /// ```
     pub fn list_parts(&self, request: ListPartsRequest) -> Result<ListPartsResult, OperationError> {
-        let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
-        validate::bucket_name(&request.bucket).map_err(invalid)?;
-        validate::object_key(&request.key).map_err(invalid)?;
-        let (headers, query) = request.wire().map_err(invalid)?;
         let check = |response: &Response| mp::check_request_id(OPERATION, response);
-        let mut body = Body::empty();
-        let response = self.execute(OperationInput {
-            name: OPERATION,
-            method: "GET",
-            bucket: &request.bucket,
-            key: Some(&request.key),
-            headers,
-            query,
-            body: &mut body,
-            progress: None,
-            check: &check,
-        })?;
+        let parts = mp::request_parts(
+            OPERATION,
+            "GET",
+            &request.bucket,
+            Some(&request.key),
+            request.wire(),
+        )?;
+        let response = self.execute_parts(parts, Body::empty(), &check)?;
         ListPartsResult::from_response(&response)
     }
 }

@@ -7,8 +7,7 @@ use crate::error::OperationError;
 use crate::headers::Headers;
 use crate::ops::multipart::{self as mp, EMPTY_BODY_MD5, MAX_LIST_PAGE};
 use crate::ops::shared::{self, RequestOptions};
-use crate::pipeline::{OperationInput, Response};
-use crate::validate;
+use crate::pipeline::Response;
 
 const OPERATION: &str = "ListMultipartUploads";
 
@@ -36,22 +35,9 @@ impl Client {
         &self,
         request: ListMultipartUploadsRequest,
     ) -> Result<ListMultipartUploadsResult, OperationError> {
-        let invalid = |m: String| OperationError::invalid_argument(OPERATION, m);
-        validate::bucket_name(&request.bucket).map_err(invalid)?;
-        let (headers, query) = request.wire().map_err(invalid)?;
         let check = |response: &Response| mp::check_request_id(OPERATION, response);
-        let mut body = Body::empty();
-        let response = self.execute(OperationInput {
-            name: OPERATION,
-            method: "GET",
-            bucket: &request.bucket,
-            key: None,
-            headers,
-            query,
-            body: &mut body,
-            progress: None,
-            check: &check,
-        })?;
+        let parts = mp::request_parts(OPERATION, "GET", &request.bucket, None, request.wire())?;
+        let response = self.execute_parts(parts, Body::empty(), &check)?;
         ListMultipartUploadsResult::from_response(&response)
     }
 }

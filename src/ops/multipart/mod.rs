@@ -256,25 +256,28 @@ pub(crate) mod vectors {
     }
 }
 
-/// A multipart request for presigning: the bucket and key checked, and only what the caller
-/// set (no `Content-Type` guess, no `Content-MD5` of an empty body, no `encoding-type`), so
-/// whoever holds the URL knows exactly which headers to send.
-pub(crate) fn presign_parts(
+/// A multipart request without its body, the bucket and key (when there is one) checked,
+/// for sending or presigning. For presign `wire` holds only what the caller set (no
+/// `Content-Type` guess, no `Content-MD5` of an empty body, no `encoding-type`), so whoever
+/// holds the URL knows exactly which headers to send.
+pub(crate) fn request_parts(
     name: &'static str,
     method: &'static str,
-    bucket: String,
-    key: String,
+    bucket: &str,
+    key: Option<&str>,
     wire: Result<(Headers, Vec<(String, String)>), String>,
-) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+) -> Result<crate::presign::sealed::RequestParts, OperationError> {
     let invalid = |m: String| OperationError::invalid_argument(name, m);
-    crate::validate::bucket_name(&bucket).map_err(invalid)?;
-    crate::validate::object_key(&key).map_err(invalid)?;
+    crate::validate::bucket_name(bucket).map_err(invalid)?;
+    if let Some(key) = key {
+        crate::validate::object_key(key).map_err(invalid)?;
+    }
     let (headers, query) = wire.map_err(invalid)?;
-    Ok(crate::presign::sealed::PresignParts {
+    Ok(crate::presign::sealed::RequestParts {
         name,
         method,
-        bucket,
-        key: Some(key),
+        bucket: bucket.to_string(),
+        key: key.map(str::to_string),
         headers,
         query,
     })

@@ -169,9 +169,9 @@ impl UploadPartRequest {
 
 /// The body is not part of a presigned URL: whoever holds it sends the part's bytes.
 impl crate::presign::sealed::Sealed for UploadPartRequest {
-    fn presign_parts(self) -> Result<crate::presign::sealed::PresignParts, OperationError> {
+    fn presign_parts(self) -> Result<crate::presign::sealed::RequestParts, OperationError> {
         let wire = self.wire();
-        mp::presign_parts(OPERATION, "PUT", self.bucket, self.key, wire)
+        mp::request_parts(OPERATION, "PUT", &self.bucket, Some(&self.key), wire)
     }
 }
 
