@@ -189,8 +189,6 @@ pub(crate) fn escape_xml_text(s: &str) -> String {
 #[cfg(test)]
 pub(crate) mod vectors {
     //! The multipart vectors of `tests/data/vectors-next.json`, signed the way the client signs.
-    use std::time::SystemTime;
-
     use serde_json::Value;
 
     use crate::credentials::Credentials;
@@ -198,7 +196,7 @@ pub(crate) mod vectors {
     use crate::signer::{sign_v4_headers, SigningContext};
 
     pub(crate) fn all() -> Value {
-        serde_json::from_str(include_str!("../../../tests/data/vectors-next.json")).unwrap()
+        crate::test_vectors::all_next()
     }
 
     pub(crate) fn case(section: &str, id: &str) -> Value {
@@ -211,27 +209,32 @@ pub(crate) mod vectors {
             .clone()
     }
 
-    pub(crate) fn time(text: &str) -> SystemTime {
-        httpdate::parse_http_date(&civil_to_http(text)).unwrap()
-    }
-
-    /// `2024-03-15T08:30:00Z` -> `Fri, 15 Mar 2024 08:30:00 GMT` through the vectors' own Date.
-    fn civil_to_http(text: &str) -> String {
-        assert_eq!(
-            text, "2024-03-15T08:30:00Z",
-            "only the vectors' time is used"
-        );
-        "Fri, 15 Mar 2024 08:30:00 GMT".to_string()
+    /// Checks a request's query and signed headers against a case's outputs: the query as
+    /// sent, then every header (and no other) after signing as the pipeline would.
+    pub(crate) fn assert_wire(
+        inputs: &Value,
+        out: &Value,
+        method: &str,
+        key: &str,
+        (mut headers, query): (Headers, Vec<(String, String)>),
+    ) {
+        let raw_query = crate::pipeline::encode_query(&query);
+        let url = out["url"].as_str().unwrap();
+        assert_eq!(url.split_once('?').unwrap().1, raw_query, "query of {url}");
+        sign(inputs, method, key, &raw_query, &mut headers);
+        let expected = out["headers"].as_object().unwrap();
+        for (name, value) in expected {
+            assert_eq!(
+                headers.get(name),
+                value.as_str(),
+                "header {name}: {headers:?}"
+            );
+        }
+        assert_eq!(headers.len(), expected.len(), "{headers:?}");
     }
 
     /// Signs `headers` as the pipeline would for `examplebucket`, with the case's inputs.
-    pub(crate) fn sign(
-        inputs: &Value,
-        method: &str,
-        key: &str,
-        raw_query: &str,
-        headers: &mut Headers,
-    ) {
+    fn sign(inputs: &Value, method: &str, key: &str, raw_query: &str, headers: &mut Headers) {
         let credentials = Credentials::new(
             inputs["ak"].as_str().unwrap(),
             inputs["sk"].as_str().unwrap(),
@@ -243,7 +246,7 @@ pub(crate) mod vectors {
         let ctx = SigningContext::new(
             &credentials,
             inputs["region"].as_str().unwrap(),
-            time(inputs["time"].as_str().unwrap()),
+            crate::test_vectors::parse_time(inputs["time"].as_str().unwrap()),
         );
         sign_v4_headers(
             method,
