@@ -158,6 +158,36 @@ fn read_file(who: &str, path: &Path) -> Result<String, CredentialsError> {
 // ---------------------------------------------------------------------------------------------
 // CLI profile
 
+/// The setters both profile providers take, with their own wording: the profile (or section)
+/// name, the file, and the endpoints that profiles naming a role use.
+macro_rules! profile_setters {
+    ($profile:literal, $path:literal, $sts:literal, $ecs:literal) => {
+        #[doc = $profile]
+        pub fn profile(mut self, name: impl Into<String>) -> Self {
+            self.profile = Some(name.into());
+            self
+        }
+
+        #[doc = $path]
+        pub fn path(mut self, path: impl AsRef<Path>) -> Self {
+            self.path = Some(path.as_ref().to_path_buf());
+            self
+        }
+
+        #[doc = $sts]
+        pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+            self.endpoints.sts = Some(endpoint.into());
+            self
+        }
+
+        #[doc = $ecs]
+        pub fn ecs_metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+            self.endpoints.ecs = Some(endpoint.into());
+            self
+        }
+    };
+}
+
 /// Credentials from a profile of the Alibaba Cloud CLI's `~/.aliyun/config.json`.
 ///
 /// The rule: the file is the option, else `ALIBABA_CLOUD_CONFIG_FILE`, else
@@ -207,30 +237,12 @@ impl CliProfileCredentialsProvider {
         }
     }
 
-    /// The profile name.
-    pub fn profile(mut self, name: impl Into<String>) -> Self {
-        self.profile = Some(name.into());
-        self
-    }
-
-    /// The config file.
-    pub fn path(mut self, path: impl AsRef<Path>) -> Self {
-        self.path = Some(path.as_ref().to_path_buf());
-        self
-    }
-
-    /// The STS endpoint for `RamRoleArn`, `ChainableRamRoleArn` and `OIDC` profiles (instead
-    /// of the one their `sts_region` gives).
-    pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoints.sts = Some(endpoint.into());
-        self
-    }
-
-    /// The metadata service for `EcsRamRole` profiles (default `http://100.100.100.200`).
-    pub fn ecs_metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoints.ecs = Some(endpoint.into());
-        self
-    }
+    profile_setters!(
+        "The profile name.",
+        "The config file.",
+        "The STS endpoint for `RamRoleArn`, `ChainableRamRoleArn` and `OIDC` profiles (instead of the one their `sts_region` gives).",
+        "The metadata service for `EcsRamRole` profiles (default `http://100.100.100.200`)."
+    );
 
     fn file(&self) -> Result<PathBuf, CredentialsError> {
         if let Some(p) = &self.path {
@@ -483,29 +495,12 @@ impl ProfileCredentialsProvider {
         }
     }
 
-    /// The section name.
-    pub fn profile(mut self, name: impl Into<String>) -> Self {
-        self.profile = Some(name.into());
-        self
-    }
-
-    /// The INI file.
-    pub fn path(mut self, path: impl AsRef<Path>) -> Self {
-        self.path = Some(path.as_ref().to_path_buf());
-        self
-    }
-
-    /// The STS endpoint for `ram_role_arn` and `oidc_role_arn` sections.
-    pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoints.sts = Some(endpoint.into());
-        self
-    }
-
-    /// The metadata service for `ecs_ram_role` sections (default `http://100.100.100.200`).
-    pub fn ecs_metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoints.ecs = Some(endpoint.into());
-        self
-    }
+    profile_setters!(
+        "The section name.",
+        "The INI file.",
+        "The STS endpoint for `ram_role_arn` and `oidc_role_arn` sections.",
+        "The metadata service for `ecs_ram_role` sections (default `http://100.100.100.200`)."
+    );
 
     fn file(&self) -> Result<PathBuf, CredentialsError> {
         if let Some(p) = &self.path {
