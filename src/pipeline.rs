@@ -53,6 +53,28 @@ pub(crate) struct OperationInput<'a> {
     pub check: &'a dyn Fn(&Response) -> Result<(), Rejection>,
 }
 
+impl<'a> OperationInput<'a> {
+    /// The input for a request given as parts (its headers and query are moved out), with
+    /// no progress callback.
+    pub(crate) fn from_parts(
+        parts: &'a mut crate::presign::sealed::RequestParts,
+        body: &'a mut Body,
+        check: &'a dyn Fn(&Response) -> Result<(), Rejection>,
+    ) -> Self {
+        OperationInput {
+            name: parts.name,
+            method: parts.method,
+            bucket: &parts.bucket,
+            key: parts.key.as_deref(),
+            headers: std::mem::take(&mut parts.headers),
+            query: std::mem::take(&mut parts.query),
+            body,
+            progress: None,
+            check,
+        }
+    }
+}
+
 /// What happened to the body during one attempt.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct BodyStats {
@@ -216,17 +238,8 @@ impl Client {
         mut body: Body,
         check: &dyn Fn(&Response) -> Result<(), Rejection>,
     ) -> Result<Response, OperationError> {
-        self.execute(OperationInput {
-            name: parts.name,
-            method: parts.method,
-            bucket: &parts.bucket,
-            key: parts.key.as_deref(),
-            headers: parts.headers,
-            query: parts.query,
-            body: &mut body,
-            progress: None,
-            check,
-        })
+        let mut parts = parts;
+        self.execute(OperationInput::from_parts(&mut parts, &mut body, check))
     }
 
     /// The steps done once per operation; every error here is final and nothing is sent.

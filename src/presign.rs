@@ -192,23 +192,11 @@ impl Client {
         request: R,
         expires: Duration,
     ) -> Result<PresignedRequest, OperationError> {
-        let parts = sealed::Sealed::presign_parts(request)?;
+        let mut parts = sealed::Sealed::presign_parts(request)?;
         let mut body = Body::empty();
         let check = |_: &Response| Ok(());
-        let presigned = self.presign_input(
-            OperationInput {
-                name: parts.name,
-                method: parts.method,
-                bucket: &parts.bucket,
-                key: parts.key.as_deref(),
-                headers: parts.headers,
-                query: parts.query,
-                body: &mut body,
-                progress: None,
-                check: &check,
-            },
-            expires,
-        )?;
+        let input = OperationInput::from_parts(&mut parts, &mut body, &check);
+        let presigned = self.presign_input(input, expires)?;
         Ok(PresignedRequest {
             method: parts.method.to_string(),
             url: presigned.url,
